@@ -1,0 +1,50 @@
+"""The one JSON error shape: {"error": {"code", "message", "details"}} with the right HTTP status."""
+from apiflask import HTTPError
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+
+DEFAULTS = {
+    400: ("bad_request", "请求有误"),
+    401: ("unauthorized", "请先登录"),
+    403: ("forbidden", "无权进行此操作"),
+    404: ("not_found", "未找到该对象"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    409: ("conflict", "数据冲突，请刷新后重试"),
+    413: ("too_large", "上传内容过大"),
+    415: ("unsupported_media_type", "请以 JSON 格式提交"),
+    422: ("validation_error", "请求参数有误，请检查后重试"),
+    429: ("too_many_requests", "操作过于频繁，请稍后再试"),
+    500: ("internal_error", "服务器内部错误，请稍后再试"),
+    503: ("unavailable", "服务暂不可用，请稍后再试"),
+}
+
+
+class ApiError(HTTPError):
+    """An error the domain raises on purpose: a status, a machine code and a Chinese message."""
+
+    def __init__(self, status, code, message, details=None, headers=None):
+        super().__init__(status, message, detail=details, headers=headers, extra_data={"code": code})
+
+
+def error_body(status, code, message, details=None):
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def register(app):
+    @app.error_processor
+    def shape(error):
+        if error.status_code >= 500:
+            db.session.rollback()
+        default_code, default_message = DEFAULTS.get(
+            error.status_code, ("http_%d" % error.status_code, "请求失败")
+        )
+        code = error.extra_data.get("code") or default_code
+        # Werkzeug and validation errors carry English names; only our own ApiError carries Chinese.
+        message = error.message if "code" in error.extra_data else default_message
+        return error_body(error.status_code, code, message, error.detail), error.status_code, error.headers
+
+    @app.errorhandler(IntegrityError)
+    def integrity(exc):
+        db.session.rollback()
+        return error_body(409, *DEFAULTS[409]), 409

@@ -1,0 +1,39 @@
+"""WeChat users of the product and the staff roles they hold, each with a scope in the place tree."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.places import utcnow
+
+ROLES = {
+    "grid_worker": ("网格员", "grid"),
+    "committee": ("业委会/居民代表", "compound"),
+    "community_staff": ("社区工作人员", "community"),
+    "street_officer": ("街道干部", "street"),
+    "district_officer": ("区住建干部", "district"),
+    "admin": ("系统管理员", None),
+}
+
+
+class User(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    unionid: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(64))
+    # Verified through WeChat; shown masked.
+    phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    roles: Mapped[list["StaffRole"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class StaffRole(db.Model):
+    __table_args__ = (UniqueConstraint("user_id", "role", "scope_type", "scope_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    scope_type: Mapped[str | None] = mapped_column(String(16))
+    scope_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user: Mapped[User] = relationship(back_populates="roles")

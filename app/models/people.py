@@ -1,0 +1,21 @@
+"""Owners on the roster: who holds which flat, kept for counting and matching only."""
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+
+class Owner(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    # Kept for matching a resident who binds; shown masked everywhere (DESIGN.md §7).
+    phone: Mapped[str | None] = mapped_column(String(20))
+    # HMAC of the ID number: recognises one buyer of several flats without storing the number.
+    owner_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    flats: Mapped[list["Flat"]] = relationship(back_populates="owner")  # noqa: F821
+
+    @property
+    def masked_phone(self):
+        from app.services.privacy import mask_phone
+
+        return mask_phone(self.phone)

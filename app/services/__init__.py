@@ -1,0 +1,1 @@
+"""The domain: services build and flush; the caller (a request or a command) commits."""

@@ -1,0 +1,57 @@
+"""Settings per environment; every value can come from the environment of the process."""
+import os
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+INSTANCE_DIR = os.path.join(BASE_DIR, "instance")
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    SECRET_KEY = _env("SECRET_KEY", "dev-secret-change-me")
+    # Keyed hash for owner ID numbers: only the HMAC is stored, never the number itself.
+    OWNER_KEY_SECRET = _env("OWNER_KEY_SECRET", "dev-owner-key-change-me")
+    SQLALCHEMY_DATABASE_URI = _env(
+        "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "gongjian.db")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # APIFlask: the OpenAPI document and the docs page live under the API prefix.
+    INFO = {"description": "共建 · 老旧小区改造居民共建平台 API"}
+    VALIDATION_ERROR_STATUS_CODE = 422
+    # WeChat: with no real AppID the local emulator is used.
+    WECHAT_APPID = _env("WECHAT_APPID", "wxdev0000000000000")
+    WECHAT_SECRET = _env("WECHAT_SECRET", "dev-app-secret")
+    WECHAT_API_BASE = _env("WECHAT_API_BASE", "http://127.0.0.1:8090")
+    SESSION_TTL_SECONDS = int(_env("SESSION_TTL_SECONDS", 7 * 24 * 3600))
+    QR_MODE = _env("QR_MODE", "wxacode")  # wxacode | url
+    QR_URL_BASE = _env("QR_URL_BASE", "https://gongjian.example.cn/s/")
+    REDIS_URL = _env("REDIS_URL")
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class ProductionConfig(Config):
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = _env(
+        "TEST_DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "test.db")
+    )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def get_config(name=None):
+    return CONFIGS[name or _env("APP_ENV", "development")]
