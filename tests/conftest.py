@@ -9,8 +9,20 @@ from app.extensions import db as _db
 
 
 @pytest.fixture(scope="session")
-def app():
+def emulator():
+    """The project's WeChat API emulator on a free loopback port, for the whole session."""
+    from app.wechat.emulator import start_in_thread
+    from config import TestingConfig
+
+    server, base_url = start_in_thread(TestingConfig.WECHAT_APPID, TestingConfig.WECHAT_SECRET)
+    yield base_url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def app(emulator):
     app = create_app("testing")
+    app.config["WECHAT_API_BASE"] = emulator
     with app.app_context():
         _db.drop_all()
         with _db.engine.begin() as conn:
