@@ -324,14 +324,14 @@ def _write(compound, clean, report, progress):
         if unit is None:
             unit = units[(row["building"], row["unit"])] = Unit(building=building, name=row["unit"])
             db.session.add(unit)
-        owner = _owner_for(row, by_key, by_contact, report)
+        flat = flats.get((row["building"], row["unit"], row["room"]))
+        owner = _owner_for(row, by_key, by_contact, report, flat.owner if flat else None)
         values = {
             "floor": row["floor"],
             "area": row["area"],
             "area_source": row["area_source"],
             "developer_held": row["developer_held"],
         }
-        flat = flats.get((row["building"], row["unit"], row["room"]))
         if flat is None:
             flat = Flat(unit=unit, room=row["room"], owner=owner, **values)
             db.session.add(flat)
@@ -366,8 +366,9 @@ def _known_owners(compound, clean):
     return by_key, by_contact
 
 
-def _owner_for(row, by_key, by_contact, report):
-    """One person per ID key, or per name and phone: one buyer of several flats is one owner."""
+def _owner_for(row, by_key, by_contact, report, current=None):
+    """One person per ID key, or per name and phone: one buyer of several flats is one owner.
+    Without either, the flat's current owner of the same name stays its owner."""
     if not row["owner_name"]:
         return None
     if row["owner_id"]:
@@ -384,6 +385,10 @@ def _owner_for(row, by_key, by_contact, report):
         return owner
     contact = (row["owner_name"], row["owner_phone"])
     owner = by_contact.get(contact) if row["owner_phone"] else None
+    if owner is None and current is not None and current.owner_key is None and current.name == row["owner_name"]:
+        owner = current
+        if row["owner_phone"]:
+            owner.phone = row["owner_phone"]
     if owner is None:
         owner = Owner(name=row["owner_name"], phone=row["owner_phone"])
         db.session.add(owner)
