@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy.orm import selectinload
+
 from app.extensions import db
 from app.models import Building, Community, Compound, District, Flat, Owner, Street, Unit
 from app.models.places import AREA_SOURCES
@@ -310,6 +312,12 @@ def import_file(path, compound_name, **kwargs):
 
 
 def _write(compound, clean, report, progress):
+    # One query per level instead of one per flat: the whole compound's tree with its owners.
+    db.session.scalars(
+        db.select(Building)
+        .where(Building.compound_id == compound.id)
+        .options(selectinload(Building.units).selectinload(Unit.flats).selectinload(Flat.owner))
+    ).all()
     buildings = {b.name: b for b in compound.buildings}
     units = {(b.name, u.name): u for b in compound.buildings for u in b.units}
     flats = {(b.name, u.name, f.room): f for b in compound.buildings for u in b.units for f in u.flats}
