@@ -2,3 +2,4 @@
 from app.models.places import District, Street, Community, Compound, Grid, Building, Unit, Flat  # noqa: F401
 from app.models.people import Owner  # noqa: F401
 from app.models.accounts import User, StaffRole  # noqa: F401
+from app.models.wechat import WechatToken  # noqa: F401
