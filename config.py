@@ -25,6 +25,9 @@ class Config:
     WECHAT_APPID = _env("WECHAT_APPID", "wxdev0000000000000")
     WECHAT_SECRET = _env("WECHAT_SECRET", "dev-app-secret")
     WECHAT_API_BASE = _env("WECHAT_API_BASE", "http://127.0.0.1:8090")
+    WECHAT_TIMEOUT = float(_env("WECHAT_TIMEOUT", 10))
+    WECHAT_MINIPROGRAM_STATE = _env("WECHAT_MINIPROGRAM_STATE")  # developer | trial | formal
+    WECHAT_ENV_VERSION = _env("WECHAT_ENV_VERSION", "release")  # which mini-program the codes open
     SESSION_TTL_SECONDS = int(_env("SESSION_TTL_SECONDS", 7 * 24 * 3600))
     QR_MODE = _env("QR_MODE", "wxacode")  # wxacode | url
     QR_URL_BASE = _env("QR_URL_BASE", "https://gongjian.example.cn/s/")

@@ -6,6 +6,8 @@ from app.extensions import db
 
 roster = AppGroup("roster", help="名册：导入与模板 / Roster: import and template.")
 demo = AppGroup("demo", help="演示数据 / Demo data.")
+staff = AppGroup("staff", help="工作人员角色与范围 / Staff roles and scopes.")
+qr = AppGroup("qr", help="楼栋二维码与海报 / Building QR codes and posters.")
 
 
 @roster.command("import")
@@ -59,4 +61,121 @@ def demo_seed(force):
     click.echo(result)
 
 
-COMMANDS = [roster, demo]
+def _user(user_id, openid):
+    from app.models import User
+
+    if bool(user_id) == bool(openid):
+        raise click.UsageError("请给出 --user 或 --openid 之一 / give exactly one of --user, --openid")
+    user = db.session.get(User, user_id) if user_id else db.session.scalar(db.select(User).filter_by(openid=openid))
+    if user is None and openid:
+        user = User(openid=openid)  # staff may be granted before their first sign-in
+        db.session.add(user)
+        db.session.flush()
+    if user is None:
+        raise click.ClickException(f"用户 {user_id} 不存在 / no such user")
+    return user
+
+
+def _scope(text):
+    if not text:
+        return None, None
+    kind, _, ident = text.partition(":")
+    if not ident.isdigit():
+        raise click.BadParameter("范围格式为 类型:编号，例如 compound:12 / scope is TYPE:ID, e.g. compound:12")
+    return kind, int(ident)
+
+
+@staff.command("grant")
+@click.option("--user", "user_id", type=int, help="用户编号（见 GET /me）/ user id")
+@click.option("--openid", help="微信 openid")
+@click.option("--role", required=True, help="grid_worker | committee | community_staff | street_officer | district_officer | admin")
+@click.option("--scope", help="范围，例如 grid:3、compound:12、street:1 / scope, e.g. compound:12")
+def staff_grant(user_id, openid, role, scope):
+    """授予工作人员角色及其范围。 Grant a staff role limited to a scope."""
+    from app.services.scopes import describe, grant
+
+    user = _user(user_id, openid)
+    try:
+        staff_role = grant(user, role, *_scope(scope))
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    db.session.commit()
+    d = describe(staff_role)
+    where = f"{d['scope']['type']}:{d['scope']['id']} {d['scope']['name']}" if d["scope"] else "全部"
+    click.echo(f"已授予 用户 {user.id} {d['role_name']}（{role}），范围 {where}")
+
+
+@staff.command("revoke")
+@click.option("--user", "user_id", type=int, required=True, help="用户编号 / user id")
+@click.option("--role", required=True)
+@click.option("--scope", help="范围 / scope, e.g. compound:12")
+def staff_revoke(user_id, role, scope):
+    """收回工作人员角色。 Revoke a staff role."""
+    from app.models import StaffRole
+
+    kind, ident = _scope(scope)
+    deleted = db.session.execute(
+        db.delete(StaffRole).filter_by(user_id=user_id, role=role, scope_type=kind, scope_id=ident)
+    ).rowcount
+    db.session.commit()
+    click.echo(f"已收回 {deleted} 个角色")
+
+
+@staff.command("list")
+def staff_list():
+    """列出所有工作人员角色（制表符分隔）。 List staff roles, tab-separated."""
+    from app.models import StaffRole
+    from app.services.scopes import describe
+
+    for r in db.session.scalars(db.select(StaffRole).order_by(StaffRole.user_id, StaffRole.id)):
+        d = describe(r)
+        scope = f"{d['scope']['type']}:{d['scope']['id']}\t{d['scope']['name']}" if d["scope"] else "*\t全部"
+        click.echo(f"{r.user_id}\t{r.user.name or ''}\t{r.role}\t{d['role_name']}\t{scope}")
+
+
+@qr.command("list")
+@click.option("--compound", required=True, help="小区名称 / compound name")
+def qr_list(compound):
+    """列出小区各楼栋的编号、名称、scene 和链接（制表符分隔）。 List buildings: id, name, scene, URL."""
+    from app.services.qrcodes import compound_buildings, scan_url
+
+    try:
+        _, buildings = compound_buildings(compound)
+    except LookupError as exc:
+        raise click.ClickException(str(exc))
+    lines = [f"{b.id}\t{b.name}\t{b.scene or ''}\t{scan_url(b)}" for b in buildings]
+    db.session.commit()  # scenes given to buildings that had none
+    click.echo("\n".join(lines))
+
+
+@qr.command("posters")
+@click.option("--compound", required=True, help="小区名称 / compound name")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="输出目录 / output folder")
+def qr_posters(compound, out_dir):
+    """每栋楼一张 A4 海报 PNG，全小区一份 PDF。 One A4 PNG poster per building and one PDF for the compound."""
+    import os
+
+    from app.services.posters import posters_pdf, render_poster
+    from app.services.qrcodes import code_png, compound_buildings
+
+    try:
+        comp, buildings = compound_buildings(compound)
+    except LookupError as exc:
+        raise click.ClickException(str(exc))
+    os.makedirs(out_dir, exist_ok=True)
+    community = comp.community.name
+    posters = []
+    with click.progressbar(buildings, label="生成海报 posters", show_pos=True) as bar:
+        for b in bar:
+            code = code_png(b)
+            posters.append((comp.name, b.name, code))
+            with open(os.path.join(out_dir, f"{comp.name}-{b.name}.png"), "wb") as fh:
+                fh.write(render_poster(comp.name, b.name, code, community_name=community))
+    db.session.commit()  # scenes given to buildings that had none
+    pdf = os.path.join(out_dir, f"{comp.name}-楼栋二维码.pdf")
+    with open(pdf, "wb") as fh:
+        fh.write(posters_pdf(posters, community_name=community, title=f"{comp.name} 楼栋二维码"))
+    click.echo(f"已生成 {len(posters)} 张海报和 {pdf}")
+
+
+COMMANDS = [roster, demo, staff, qr]

@@ -1,8 +1,11 @@
 """Fixtures: app → db → client. The schema comes from the migrations, on SQLite or on
 TEST_DATABASE_URL (MariaDB in CI), and every test starts with empty tables."""
+import itertools
+import logging
+
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from app import create_app
 from app.extensions import db as _db
@@ -19,10 +22,31 @@ def emulator():
     server.shutdown()
 
 
+class Captured(logging.Handler):
+    """Every answer body and log line the application produced during one test."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.texts = []
+
+    def emit(self, record):
+        self.texts.append(self.format(record))
+
+
 @pytest.fixture(scope="session")
 def app(emulator):
     app = create_app("testing")
     app.config["WECHAT_API_BASE"] = emulator
+    captured = app.extensions["test_captured"] = Captured()
+    logging.getLogger().addHandler(captured)
+    app.logger.addHandler(captured)
+    app.logger.setLevel(logging.DEBUG)
+
+    @app.after_request
+    def capture(response):
+        if response.mimetype.startswith(("application/json", "text/")) and not response.direct_passthrough:
+            captured.texts.append(response.get_data(as_text=True))
+        return response
     with app.app_context():
         _db.drop_all()
         with _db.engine.begin() as conn:
@@ -30,6 +54,29 @@ def app(emulator):
         upgrade()
         yield app
         _db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_leak(request):
+    """After every test that touched the database: no answer and no log line it produced holds
+    the AppSecret, our keys, a WeChat session_key or access token, or a full phone number."""
+    if "db" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    request.getfixturevalue("db")
+    captured = app.extensions["test_captured"]
+    captured.texts.clear()
+    yield
+    secrets = {app.config["WECHAT_SECRET"], app.config["SECRET_KEY"], app.config["OWNER_KEY_SECRET"]}
+    for table, column in (("auth_session", "session_key"), ("wechat_token", "token"),
+                          ("owner", "phone"), ("user", "phone")):
+        if table in _db.metadata.tables:
+            t = _db.metadata.tables[table]
+            secrets.update(v for (v,) in _db.session.execute(select(t.c[column])) if v)
+    _db.session.rollback()
+    leaks = sorted({s[:4] + "…" for s in secrets for text in captured.texts if s in text})
+    assert not leaks, f"secrets or full phone numbers appeared in an answer or a log line: {leaks}"
 
 
 @pytest.fixture()
@@ -58,3 +105,19 @@ def cli(app, db):
         return result
 
     return invoke
+
+
+_codes = itertools.count(1)
+
+
+@pytest.fixture()
+def login(client):
+    """Sign in through the emulator as dev-<name>; returns the Authorization header (and .data)."""
+
+    def sign_in(name):
+        resp = client.post("/api/v1/auth/login", json={"code": f"dev-{name}.{next(_codes)}"})
+        assert resp.status_code == 200, resp.json
+        headers = {"Authorization": "Bearer " + resp.json["data"]["token"]}
+        return headers
+
+    return sign_in

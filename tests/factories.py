@@ -16,9 +16,11 @@ def compound(name=None, buildings=(("1栋", 2, 3, 2),), area="80.00"):
     comp = Compound(name=name or f"测试小区{n}", community=community)
     db.session.add(comp)
     for bname, units, floors, per_floor in buildings:
-        building = Building(compound=comp, name=bname, scene=f"b{n}x{bname.encode().hex()[:8]}")
+        building = Building(name=bname, scene=f"b{n}x{bname.encode().hex()[:8]}")
+        comp.buildings.append(building)
         for u in range(1, units + 1):
-            unit = Unit(building=building, name=f"{u}单元")
+            unit = Unit(name=f"{u}单元")
+            building.units.append(unit)
             for floor in range(1, floors + 1):
                 for i in range(1, per_floor + 1):
                     owner = Owner(name=f"业主{next(_seq)}", phone=f"139{next(_seq):08d}")

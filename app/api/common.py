@@ -19,3 +19,31 @@ fields.DateTime.default_error_messages.update(invalid="时间格式无效（应�
 def ok(data, status=200):
     """The success envelope: {"data": ...}."""
     return {"data": data}, status
+
+
+# ---------------------------------------------------------------- who is asking
+
+from apiflask import HTTPTokenAuth  # noqa: E402
+
+from app.api.errors import ApiError  # noqa: E402
+
+auth = HTTPTokenAuth(scheme="Bearer", description="POST /auth/login 返回的会话令牌")
+
+
+@auth.verify_token
+def _verify(token):
+    from app.services.auth import user_for_token
+
+    return user_for_token(token)
+
+
+def current_user():
+    return auth.current_user
+
+
+def require_staff(*roles):
+    """403 unless the signed-in user holds one of these roles somewhere; scope is checked per object."""
+    from app.services.scopes import roles_of
+
+    if not roles_of(current_user(), *roles):
+        raise ApiError(403, "forbidden", "仅限工作人员操作")

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import Building, Community, Compound, District, Flat, Owner, Street, Unit
 from app.models.places import AREA_SOURCES
 from app.services.privacy import MOBILE, owner_key
+from app.services.qrcodes import new_scene
 
 # Canonical column → (Chinese header written in the template, accepted aliases, required)
 COLUMNS = {
@@ -326,7 +327,7 @@ def _write(compound, clean, report, progress):
     for number, row in clean:
         building = buildings.get(row["building"])
         if building is None:
-            building = buildings[row["building"]] = Building(compound=compound, name=row["building"])
+            building = buildings[row["building"]] = Building(compound=compound, name=row["building"], scene=new_scene())
             db.session.add(building)
         unit = units.get((row["building"], row["unit"]))
         if unit is None:

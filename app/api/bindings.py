@@ -1,0 +1,74 @@
+"""Binding residents to flats, and the grid worker's review queue."""
+from apiflask import APIBlueprint
+
+from app.api.common import auth, current_user, ok, require_staff
+from app.api.errors import ApiError
+from app.api.schemas import BindingIn, BindingQuery, ReasonIn
+from app.api.views import binding_view
+from app.extensions import db
+from app.services import bindings as service
+
+bp = APIBlueprint("bindings", __name__, url_prefix="/api/v1", tag="bindings")
+
+
+@bp.post("/bindings")
+@bp.auth_required(auth)
+@bp.input(BindingIn, arg_name="body")
+def create(body):
+    """Ask to bind to a flat: a roster match binds an owner at once, otherwise a grid worker decides."""
+    try:
+        binding = service.request_binding(
+            current_user(), body["flat_id"], body["relation"], body["name"], body["phone_last4"]
+        )
+    except ApiError:
+        db.session.commit()  # the failed attempt is kept: it counts towards the hourly limit
+        raise
+    db.session.commit()
+    return ok({"id": binding.id, "status": binding.status, "binding": binding_view(binding)}, 201)
+
+
+@bp.get("/bindings")
+@bp.auth_required(auth)
+@bp.input(BindingQuery, location="query", arg_name="query")
+def index(query):
+    """Bindings awaiting review (or of another status) on the buildings in the caller's scope."""
+    require_staff(*service.REVIEWERS)
+    items = service.pending_for(current_user(), query["status"])
+    return ok([binding_view(b, for_staff=True) for b in items])
+
+
+@bp.get("/bindings/<int:binding_id>")
+@bp.auth_required(auth)
+def show(binding_id):
+    """One binding, to its resident or to staff of its building."""
+    binding = service.visible_binding(current_user(), binding_id)
+    return ok(binding_view(binding, for_staff=binding.user_id != current_user().id))
+
+
+@bp.post("/bindings/<int:binding_id>/approve")
+@bp.auth_required(auth)
+def approve(binding_id):
+    """Approve a pending binding (grid worker of the building)."""
+    binding = service.review(current_user(), binding_id, approve=True)
+    db.session.commit()
+    return ok(binding_view(binding, for_staff=True))
+
+
+@bp.post("/bindings/<int:binding_id>/reject")
+@bp.auth_required(auth)
+@bp.input(ReasonIn, arg_name="body")
+def reject(binding_id, body):
+    """Reject a pending binding with a reason (grid worker of the building)."""
+    binding = service.review(current_user(), binding_id, approve=False, reason=body["reason"])
+    db.session.commit()
+    return ok(binding_view(binding, for_staff=True))
+
+
+@bp.delete("/bindings/<int:binding_id>")
+@bp.auth_required(auth)
+@bp.input(ReasonIn, arg_name="body")
+def unbind(binding_id, body):
+    """End a binding: the resident's own, or one on a building in the staff member's scope."""
+    binding = service.unbind(current_user(), binding_id, body["reason"])
+    db.session.commit()
+    return ok(binding_view(binding))

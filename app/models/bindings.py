@@ -1,0 +1,42 @@
+"""Residents bound to flats, and every attempt to bind (for limits and for the record)."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.places import utcnow
+
+RELATIONS = {"owner": "业主", "family": "家庭成员", "tenant": "租户"}
+STATUSES = {"pending": "待审核", "approved": "已绑定", "rejected": "已驳回", "unbound": "已解绑"}
+ACTIVE = ("pending", "approved")
+
+
+class Binding(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    flat_id: Mapped[int] = mapped_column(ForeignKey("flat.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))  # as the resident typed it
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    # How it was decided: roster_phone, wechat_phone, staff
+    method: Mapped[str | None] = mapped_column(String(16))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user = relationship("User", foreign_keys=[user_id])
+    flat = relationship("Flat")
+    reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
+
+
+class BindingAttempt(db.Model):
+    """Every attempt to prove a flat is one's own; failures within an hour are limited."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    flat_id: Mapped[int | None] = mapped_column(ForeignKey("flat.id"))
+    relation: Mapped[str] = mapped_column(String(16))
+    matched: Mapped[bool]
+    outcome: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

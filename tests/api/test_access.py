@@ -1,0 +1,96 @@
+"""Can anyone reach an object that is someone else's? A walk over every API route with an id."""
+import pytest
+
+from app.extensions import db as _db
+from app.models import Binding, User
+from app.services.scopes import grant
+from app.wechat.dev import dev_openid
+from tests import factories
+
+# Routes whose object is public by design, and why.
+PUBLIC = {
+    "/api/v1/scan/<scene>": "the scene is printed on the building's door; the answer holds rooms and floors only",
+}
+
+
+@pytest.fixture()
+def world(app, db, client, login):
+    """Victim: a resident of building 1 with a pending binding. Intruders: a resident of building 2,
+    the grid worker of building 2's grid, a committee member of another compound, and nobody."""
+    comp = factories.compound(buildings=(("1栋", 1, 2, 2), ("2栋", 1, 2, 2)))
+    other = factories.compound()
+    b1, b2 = comp.buildings
+    g1, g2 = factories.grid(comp, [b1]), factories.grid(comp, [b2])
+    appid = app.config["WECHAT_APPID"]
+    for name, role, scope in (("gw1", "grid_worker", ("grid", g1.id)), ("gw2", "grid_worker", ("grid", g2.id)),
+                              ("othercommittee", "committee", ("compound", other.id))):
+        user = User(openid=dev_openid(appid, name), name=name)
+        _db.session.add(user)
+        _db.session.flush()
+        grant(user, role, *scope)
+    _db.session.commit()
+    victim = login("victim")
+    flat1 = b1.units[0].flats[0]
+    resp = client.post("/api/v1/bindings", headers=victim, json={"flat_id": flat1.id, "relation": "tenant", "name": "甲"})
+    intruder_flat = b2.units[0].flats[0]
+    intruder = login("intruder")
+    client.post("/api/v1/bindings", headers=intruder, json={
+        "flat_id": intruder_flat.id, "relation": "owner", "name": intruder_flat.owner.name,
+        "phone_last4": intruder_flat.owner.phone[-4:]})
+    return {
+        "ids": {"binding_id": resp.json["data"]["id"], "building_id": b1.id},
+        "intruders": {
+            "anonymous": {},
+            "resident of another building": intruder,
+            "grid worker of another grid": login("gw2"),
+            "committee of another compound": login("othercommittee"),
+        },
+        "owner_of_objects": {"victim": victim, "gw1": login("gw1")},
+    }
+
+
+def id_routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and rule.arguments and rule.rule not in PUBLIC:
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield rule, method
+
+
+def test_every_object_route_refuses_strangers(app, client, world):
+    """Does every route with an object id answer 401/403/404 to each intruder, and change nothing?"""
+    walked = 0
+    before = [(b.id, b.status) for b in _db.session.scalars(_db.select(Binding).order_by(Binding.id))]
+    for rule, method in id_routes(app):
+        missing = set(rule.arguments) - set(world["ids"])
+        assert not missing, f"{rule.rule}: give the walk a victim's object for {missing}"
+        url = rule.rule
+        for arg, value in world["ids"].items():
+            url = url.replace(f"<int:{arg}>", str(value)).replace(f"<{arg}>", str(value))
+        for who, headers in world["intruders"].items():
+            resp = client.open(url, method=method, headers=headers, json={"reason": "试探"})
+            allowed = (401,) if who == "anonymous" else (403, 404)
+            assert resp.status_code in allowed, f"{who} {method} {url} → {resp.status_code}"
+            assert "error" in resp.json
+            walked += 1
+    _db.session.expire_all()
+    after = [(b.id, b.status) for b in _db.session.scalars(_db.select(Binding).order_by(Binding.id))]
+    assert after == before
+    assert walked >= 4 * 6  # bindings show/approve/reject/delete, qrcode, poster
+
+
+def test_the_rightful_people_do_get_through(client, world):
+    """Do the victim and the right grid worker reach the same objects (so the walk is not vacuous)?"""
+    bid = world["ids"]["binding_id"]
+    assert client.get(f"/api/v1/bindings/{bid}", headers=world["owner_of_objects"]["victim"]).status_code == 200
+    worker = world["owner_of_objects"]["gw1"]
+    assert client.get(f"/api/v1/bindings/{bid}", headers=worker).status_code == 200
+    png = client.get(f"/api/v1/buildings/{world['ids']['building_id']}/qrcode.png", headers=worker)
+    assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_staff_lists_are_staff_only(client, world):
+    """Is the review queue refused to a resident and to nobody, and empty for another grid's worker?"""
+    assert client.get("/api/v1/bindings", headers=world["intruders"]["resident of another building"]).status_code == 403
+    assert client.get("/api/v1/bindings").status_code == 401
+    other = world["intruders"]["grid worker of another grid"]
+    assert client.get("/api/v1/bindings", headers=other).json["data"] == []
