@@ -38,3 +38,62 @@ def grid(comp, buildings, name=None):
     db.session.add(g)
     db.session.flush()
     return g
+
+
+def staff(name, role, scope_type=None, scope_id=None, appid="wxdev0000000000000"):
+    """A staff user (openid of the emulator's dev-<name>) holding one scoped role."""
+    from app.models import User
+    from app.services.scopes import grant
+    from app.wechat.dev import dev_openid
+
+    user = db.session.scalar(db.select(User).filter_by(openid=dev_openid(appid, name)))
+    if user is None:
+        user = User(openid=dev_openid(appid, name), name=name)
+        db.session.add(user)
+        db.session.flush()
+    grant(user, role, scope_type, scope_id)
+    return user
+
+
+def consultation(scope, by=None, preset="major", hours=24, open_=True, **rule):
+    """A consultation over scope ("compound" | "building" | "unit", obj), opened unless told not to."""
+    from datetime import timedelta
+
+    from app.models.places import utcnow
+    from app.services import consultations as service
+
+    kind, obj = scope
+    by = by or staff(f"admin{next(_seq)}", "admin")
+    c = service.create(by, {
+        "scope": {"type": kind, "id": obj.id}, "title": f"征询{next(_seq)}", "kind": "elevator",
+        "rule": {"preset": preset, **rule}, "closes_at": utcnow() + timedelta(hours=hours),
+    })
+    if open_:
+        service.open_(by, c.id)
+    return c
+
+
+def signature_png(width=240, height=90):
+    """A handwritten-looking signature as base64 PNG, as the mini-program's canvas exports it."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (width, height), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(img)
+    draw.line([(10, 60), (60, 20), (110, 70), (160, 25), (220, 55)], fill=(0, 0, 0, 255), width=4)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def bind_owner(user, flat):
+    """An approved owner binding, as if the roster matched."""
+    from app.models import Binding
+
+    binding = Binding(user=user, flat=flat, relation="owner", name=flat.owner.name if flat.owner else "业主",
+                      status="approved", method="roster_phone")
+    db.session.add(binding)
+    db.session.flush()
+    return binding

@@ -3,7 +3,8 @@ from app.api import common  # noqa: F401  (Chinese validation messages, set once
 from app.api.auth import bp as auth
 from app.api.bindings import bp as bindings
 from app.api.buildings import bp as buildings
+from app.api.consultations import bp as consultations
 from app.api.health import bp as health
 from app.api.scan import bp as scan
 
-BLUEPRINTS = [health, auth, scan, bindings, buildings]
+BLUEPRINTS = [health, auth, scan, bindings, buildings, consultations]

@@ -1,9 +1,10 @@
 """Request and response schemas shared by the API blueprints."""
 from apiflask import Schema
-from apiflask.fields import Integer, String
+from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Regexp
 
 from app.models.bindings import RELATIONS
+from app.models.consultations import KINDS
 
 
 class CodeIn(Schema):
@@ -23,3 +24,56 @@ class ReasonIn(Schema):
 
 class BindingQuery(Schema):
     status = String(load_default="pending", validate=OneOf(["pending", "approved", "rejected", "unbound"]))
+
+
+class ScopeIn(Schema):
+    type = String(required=True, validate=OneOf(["compound", "building", "unit"], error="应为 compound、building 或 unit"))
+    id = Integer(required=True)
+
+
+class OptionIn(Schema):
+    key = String(required=True, validate=Regexp(r"^[a-z_]{1,32}$", error="应为小写英文字母"))
+    label = String(required=True, validate=Length(1, 20))
+
+
+class ThresholdIn(Schema):
+    what = String(required=True, validate=OneOf(["participate", "agree"]))
+    measure = String(required=True, validate=OneOf(["persons", "area", "flats"]))
+    base = String(required=True, validate=OneOf(["all", "participants"]))
+    share = String(required=True, validate=Regexp(r"^\d+/[1-9]\d*$", error="应为分数，例如 2/3"))
+    strict = Boolean(load_default=False)
+
+
+class RuleIn(Schema):
+    preset = String(load_default="major", validate=OneOf(["major", "ordinary", "none"],
+                    error="应为 major（第 278 条第 6-8 项）、ordinary（其他事项）或 none"))
+    thresholds = List(Nested(ThresholdIn), load_default=[])
+    required_consent_flat_ids = List(Integer(), load_default=[])
+    objection_veto = Boolean(load_default=False)
+
+
+class ConsultationIn(Schema):
+    scope = Nested(ScopeIn, required=True)
+    title = String(required=True, validate=Length(1, 100))
+    body = String(load_default="", validate=Length(0, 5000))
+    kind = String(load_default="other", validate=OneOf(list(KINDS), error="未知的事项类型"))
+    rule = Nested(RuleIn, load_default=lambda: RuleIn().load({}))
+    options = List(Nested(OptionIn), load_default=None)
+    opens_at = DateTime(load_default=None)
+    closes_at = DateTime(required=True)
+
+
+class FlatQuery(Schema):
+    flat_id = Integer(load_default=None)
+
+
+class BallotIn(Schema):
+    flat_id = Integer(required=True)
+    choice = String(required=True)
+    signature = String(required=True)
+
+
+class PaperBallotIn(Schema):
+    flat_id = Integer(required=True)
+    choice = String(required=True)
+    photo = String(required=True)

@@ -4,3 +4,5 @@ from app.models.people import Owner  # noqa: F401
 from app.models.accounts import User, StaffRole, AuthSession  # noqa: F401
 from app.models.bindings import Binding, BindingAttempt  # noqa: F401
 from app.models.wechat import WechatToken  # noqa: F401
+from app.models.consultations import Consultation, RollEntry, VoteSlot, Blob, Ballot, ConsultationResult  # noqa: F401
+from app.models.audit import AuditChain, AuditEntry  # noqa: F401

@@ -13,18 +13,16 @@ def roles_of(user, *names):
     return [r for r in user.roles if not names or r.role in names]
 
 
-def building_chain(building):
-    """The scope nodes a building lies under: {"grid": id, "compound": id, ...}."""
-    compound = building.compound
+def compound_chain(compound):
+    """The scope nodes a compound lies under: {"compound": id, "community": id, ...}."""
     community = compound.community
     street = community.street
-    return {
-        "grid": building.grid_id,
-        "compound": compound.id,
-        "community": community.id,
-        "street": street.id,
-        "district": street.district_id,
-    }
+    return {"compound": compound.id, "community": community.id, "street": street.id, "district": street.district_id}
+
+
+def building_chain(building):
+    """The scope nodes a building lies under: the compound's, and its grid."""
+    return {"grid": building.grid_id, **compound_chain(building.compound)}
 
 
 def covers(role, building):
@@ -32,6 +30,13 @@ def covers(role, building):
     if role.role == "admin":
         return True
     return role.scope_id is not None and building_chain(building).get(role.scope_type) == role.scope_id
+
+
+def covers_compound(role, compound):
+    """Does this role's scope contain the whole compound (a grid never does)?"""
+    if role.role == "admin":
+        return True
+    return role.scope_id is not None and compound_chain(compound).get(role.scope_type) == role.scope_id
 
 
 def can(user, building, *role_names):

@@ -3,6 +3,7 @@ import pytest
 
 from app.extensions import db as _db
 from app.models import Binding, User
+from app.services import ballots as ballot_service
 from app.services.scopes import grant
 from app.wechat.dev import dev_openid
 from tests import factories
@@ -10,6 +11,7 @@ from tests import factories
 # Routes whose object is public by design, and why.
 PUBLIC = {
     "/api/v1/scan/<scene>": "the scene is printed on the building's door; the answer holds rooms and floors only",
+    "/api/v1/receipts/<code>": "a receipt code is the holder's proof; it shows a room and a choice, no names",
 }
 
 
@@ -37,8 +39,18 @@ def world(app, db, client, login):
     client.post("/api/v1/bindings", headers=intruder, json={
         "flat_id": intruder_flat.id, "relation": "owner", "name": intruder_flat.owner.name,
         "phone_last4": intruder_flat.owner.phone[-4:]})
+    gw1 = _db.session.scalar(_db.select(User).filter_by(openid=dev_openid(appid, "gw1")))
+    c = factories.consultation(("building", b1))
+    paper = ballot_service.enter_paper(gw1, c.id, b1.units[0].flats[1].id, "agree", factories.signature_png())
+    _db.session.commit()
+    world_flat = flat1.id
     return {
-        "ids": {"binding_id": resp.json["data"]["id"], "building_id": b1.id},
+        "ids": {"binding_id": resp.json["data"]["id"], "building_id": b1.id, "consultation_id": c.id,
+                "ballot_id": paper.id},
+        "bodies": {
+            "/ballots": {"flat_id": world_flat, "choice": "agree", "signature": factories.signature_png()},
+            "/paper-ballots": {"flat_id": world_flat, "choice": "agree", "photo": factories.signature_png()},
+        },
         "intruders": {
             "anonymous": {},
             "resident of another building": intruder,
@@ -67,7 +79,8 @@ def test_every_object_route_refuses_strangers(app, client, world):
         for arg, value in world["ids"].items():
             url = url.replace(f"<int:{arg}>", str(value)).replace(f"<{arg}>", str(value))
         for who, headers in world["intruders"].items():
-            resp = client.open(url, method=method, headers=headers, json={"reason": "试探"})
+            body = next((b for end, b in world["bodies"].items() if rule.rule.endswith(end)), {"reason": "试探"})
+            resp = client.open(url, method=method, headers=headers, json=body if method != "GET" else None)
             allowed = (401,) if who == "anonymous" else (403, 404)
             assert resp.status_code in allowed, f"{who} {method} {url} → {resp.status_code}"
             assert "error" in resp.json

@@ -1,0 +1,233 @@
+"""Consultations: create, open, sign, enter paper ballots, tally, close, publish; receipts."""
+from apiflask import APIBlueprint
+from flask import request
+from sqlalchemy.exc import IntegrityError
+
+from app.api.common import auth, current_user, ok
+from app.api.errors import ApiError
+from app.api.schemas import BallotIn, ConsultationIn, FlatQuery, PaperBallotIn
+from app.extensions import db
+from app.models import Ballot, Binding, Consultation, RollEntry
+from app.models.consultations import KINDS, STATUSES
+from app.services import ballots as ballot_service
+from app.services import consultations as service
+from app.services import scopes
+
+bp = APIBlueprint("consultations", __name__, url_prefix="/api/v1", tag="consultations")
+
+
+def consultation_view(c, flat_id=None):
+    view = {
+        "id": c.id, "title": c.title, "body": c.body, "kind": c.kind, "kind_name": KINDS.get(c.kind, c.kind),
+        "scope": {"type": c.scope_type, "id": c.scope_id}, "compound": {"id": c.compound_id, "name": c.compound.name},
+        "rule": c.rule, "options": c.options, "status": c.status, "status_name": STATUSES[c.status],
+        "opens_at": _iso(c.opens_at), "closes_at": _iso(c.closes_at), "opened_at": _iso(c.opened_at),
+        "closed_at": _iso(c.closed_at), "published_at": _iso(c.published_at), "roll_digest": c.roll_digest,
+        "accepting": service.is_accepting(c),
+    }
+    result = service.result_of(c)
+    if result is not None and c.status == "published":
+        view["result"] = {"passed": result.passed, "still_needed": result.tally.get("still_needed")}
+    if flat_id is not None:
+        ballot = ballot_service.current_ballot(c, flat_id)
+        view["flat_id"] = flat_id
+        view["ballot"] = _ballot_view(c, ballot) if ballot else None
+    return view
+
+
+def _ballot_view(c, ballot):
+    labels = {o["key"]: o["label"] for o in c.options}
+    return {"id": ballot.id, "choice": ballot.choice, "choice_label": labels.get(ballot.choice), "channel": ballot.channel,
+            "status": ballot.status, "recorded_at": _iso(ballot.created_at)}
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if value else None
+
+
+def _resident_flat(flat_id):
+    """A flat the signed-in user is bound to (any relation); 404 otherwise."""
+    bound = db.session.scalar(
+        db.select(Binding.id).filter_by(user_id=current_user().id, flat_id=flat_id, status="approved")
+    )
+    if bound is None:
+        raise ApiError(404, "not_found", "您尚未绑定该房屋")
+    return flat_id
+
+
+def _on_roll(consultation, flat_id):
+    return db.session.scalar(
+        db.select(RollEntry.id).filter_by(consultation_id=consultation.id, flat_id=flat_id)
+    ) is not None
+
+
+def _visible(consultation_id, flat_id=None, staff_roles=service.WATCHERS):
+    """Staff of the scope see any state; a resident sees it through a bound flat on its roll."""
+    c = service.get(consultation_id)
+    if service.visible_to_staff(current_user(), c, staff_roles):
+        return c
+    if flat_id is not None and c.status != "draft" and _on_roll(c, _resident_flat(flat_id)):
+        return c
+    raise ApiError(404, "not_found", "没有找到该征询")
+
+
+@bp.post("/consultations")
+@bp.auth_required(auth)
+@bp.input(ConsultationIn, arg_name="body")
+def create(body):
+    """Create a draft consultation (committee, community or street staff of the scope)."""
+    body["closes_at"] = service.as_utc_naive(body["closes_at"])
+    body["opens_at"] = service.as_utc_naive(body["opens_at"])
+    c = service.create(current_user(), body)
+    db.session.commit()
+    return ok(consultation_view(c), 201)
+
+
+@bp.get("/consultations")
+@bp.auth_required(auth)
+@bp.input(FlatQuery, location="query", arg_name="query")
+def index(query):
+    """With flat_id: the consultations of a bound flat with its current ballot. Without: staff's scope."""
+    if query["flat_id"] is not None:
+        flat_id = _resident_flat(query["flat_id"])
+        items = [c for c in service.consultations_for_flat(flat_id) if c.status != "draft"]
+        return ok([consultation_view(c, flat_id) for c in items])
+    user = current_user()
+    if not scopes.roles_of(user, *service.WATCHERS):
+        raise ApiError(403, "forbidden", "请带上 flat_id 查看您房屋的征询")
+    items = db.session.scalars(db.select(Consultation).order_by(Consultation.id.desc())).all()
+    return ok([consultation_view(c) for c in items if service.visible_to_staff(user, c)])
+
+
+@bp.get("/consultations/<int:consultation_id>")
+@bp.auth_required(auth)
+@bp.input(FlatQuery, location="query", arg_name="query")
+def show(consultation_id, query):
+    """One consultation; with flat_id, the ballot that counts for that flat."""
+    c = _visible(consultation_id, query["flat_id"])
+    return ok(consultation_view(c, query["flat_id"]))
+
+
+@bp.post("/consultations/<int:consultation_id>/open")
+@bp.auth_required(auth)
+def open_(consultation_id):
+    """Freeze the roll and open for ballots."""
+    c = service.open_(current_user(), consultation_id)
+    db.session.commit()
+    return ok(consultation_view(c))
+
+
+@bp.post("/consultations/<int:consultation_id>/close")
+@bp.auth_required(auth)
+def close(consultation_id):
+    """Close now: count and store the result (the scheduler does this at the deadline)."""
+    c, result = service.close(consultation_id, user=current_user())
+    db.session.commit()
+    return ok({**consultation_view(c), "passed": result.passed})
+
+
+@bp.post("/consultations/<int:consultation_id>/publish")
+@bp.auth_required(auth)
+def publish(consultation_id):
+    """Publish the stored result to the residents of the scope."""
+    c = service.publish(current_user(), consultation_id)
+    db.session.commit()
+    return ok(consultation_view(c))
+
+
+@bp.post("/consultations/<int:consultation_id>/ballots")
+@bp.auth_required(auth)
+@bp.input(BallotIn, arg_name="body")
+def sign(consultation_id, body):
+    """An owner signs: choice and handwritten signature (PNG, base64). Accepts Idempotency-Key."""
+    key = (request.headers.get("Idempotency-Key") or "").strip()[:64] or None
+    user = current_user()
+    try:
+        ballot = ballot_service.sign(user, consultation_id, body["flat_id"], body["choice"], body["signature"], key)
+        db.session.commit()
+    except IntegrityError:
+        # The same Idempotency-Key raced itself: the one that landed is the answer.
+        db.session.rollback()
+        ballot = ballot_service.by_idempotency_key(consultation_id, key) if key else None
+        if ballot is None or ballot.user_id != user.id:
+            raise
+    answer = {"ballot_id": ballot.id, "receipt": ballot.receipt, "status": ballot.status,
+              "status_name": ballot_service.STATUS_NAMES[ballot.status]}
+    if ballot.status == "conflict":
+        raise ApiError(409, "ballot_conflict", "该户已有经确认的纸质表决票，本次线上表决未计入；如需更改请联系网格员", answer)
+    return ok(answer, 201)
+
+
+@bp.post("/consultations/<int:consultation_id>/paper-ballots")
+@bp.auth_required(auth)
+@bp.input(PaperBallotIn, arg_name="body")
+def enter_paper(consultation_id, body):
+    """A grid worker enters a signed paper ballot with its photo; it counts once confirmed."""
+    ballot = ballot_service.enter_paper(current_user(), consultation_id, body["flat_id"], body["choice"], body["photo"])
+    db.session.commit()
+    return ok({"id": ballot.id, "receipt": ballot.receipt, "status": ballot.status,
+               "status_name": ballot_service.STATUS_NAMES[ballot.status]}, 201)
+
+
+@bp.post("/paper-ballots/<int:ballot_id>/confirm")
+@bp.auth_required(auth)
+def confirm_paper(ballot_id):
+    """A second staff member confirms a paper ballot."""
+    ballot = ballot_service.confirm_paper(current_user(), ballot_id)
+    db.session.commit()
+    return ok({"id": ballot.id, "receipt": ballot.receipt, "status": ballot.status,
+               "status_name": ballot_service.STATUS_NAMES[ballot.status]})
+
+
+@bp.get("/consultations/<int:consultation_id>/paper-ballots")
+@bp.auth_required(auth)
+def paper_index(consultation_id):
+    """Paper ballots of the consultation on flats in the caller's scope, for confirmation."""
+    c = _visible(consultation_id, staff_roles=ballot_service.PAPER_STAFF)
+    rows = db.session.execute(
+        db.select(Ballot, RollEntry.label).join(RollEntry, (RollEntry.consultation_id == Ballot.consultation_id)
+                                                & (RollEntry.flat_id == Ballot.flat_id))
+        .where(Ballot.consultation_id == c.id, Ballot.channel == "paper").order_by(Ballot.id)
+    ).all()
+    visible = {b.id for b in service._scope_buildings(c) if scopes.can(current_user(), b, *ballot_service.PAPER_STAFF)}
+    building_of = dict(db.session.execute(
+        db.select(RollEntry.flat_id, RollEntry.building_id).where(RollEntry.consultation_id == c.id)).all())
+    return ok([{**_ballot_view(c, b), "room": label, "receipt": b.receipt, "entered_by": b.entered_by_id,
+                "confirmed_by": b.confirmed_by_id} for b, label in rows if building_of.get(b.flat_id) in visible])
+
+
+@bp.get("/consultations/<int:consultation_id>/tally")
+@bp.auth_required(auth)
+def tally(consultation_id):
+    """Roll, participation and approval by area and headcount, thresholds, choices, per building."""
+    c = _visible(consultation_id, staff_roles=service.WATCHERS)
+    return ok(service.tally_for(c))
+
+
+@bp.get("/consultations/<int:consultation_id>/pending-flats")
+@bp.auth_required(auth)
+def pending_flats(consultation_id):
+    """Flats with no counted ballot, for door visits; contacts masked."""
+    c = _visible(consultation_id, staff_roles=service.WATCHERS)
+    if c.status == "draft":
+        raise ApiError(409, "not_open", "征询尚未开始")
+    return ok(service.pending_flats(current_user(), c))
+
+
+@bp.get("/consultations/<int:consultation_id>/results")
+@bp.auth_required(auth)
+@bp.input(FlatQuery, location="query", arg_name="query")
+def results(consultation_id, query):
+    """The published result and the answer of each room (room numbers only)."""
+    c = _visible(consultation_id, query["flat_id"])
+    if c.status != "published":
+        raise ApiError(409, "not_published", "结果尚未公布")
+    stored = service.result_of(c)
+    summary = {k: stored.tally[k] for k in ("roll", "participation", "approval", "choices", "passed", "still_needed")}
+    return ok({"consultation": consultation_view(c), "result": summary, "rooms": service.published_answers(c)})
+
+
+@bp.get("/receipts/<code>")
+def receipt(code):
+    """What was recorded under a receipt code, and when (anyone holding the code)."""
+    return ok(ballot_service.receipt_view(code))

@@ -1,0 +1,30 @@
+"""The hash-chained audit log: one chain per consultation or plan; each entry seals the one before."""
+from datetime import datetime
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.places import utcnow
+
+
+class AuditChain(db.Model):
+    """The head of one chain; its row is locked while an entry is appended, so entries never fork."""
+
+    name: Mapped[str] = mapped_column(String(48), primary_key=True)
+    seq: Mapped[int] = mapped_column(default=0)
+    head: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(db.Model):
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(48))
+    seq: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))  # roll_frozen, ballot, paper_confirmed, result, ...
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int]
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as written
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

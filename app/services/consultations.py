@@ -1,0 +1,348 @@
+"""Consultations: draft → open (roll frozen) → closed (result stored) → published."""
+from datetime import datetime
+
+from flask import current_app
+
+from app.api.errors import ApiError
+from app.extensions import db
+from app.models import Ballot, Building, Compound, Consultation, ConsultationResult, Flat, RollEntry, Unit, VoteSlot
+from app.models.consultations import DEVELOPER, KINDS, SCOPES  # noqa: F401
+from app.models.places import utcnow
+from app.services import audit, scopes, tally
+
+DEFAULT_OPTIONS = [
+    {"key": "agree", "label": "同意"},
+    {"key": "disagree", "label": "不同意"},
+    {"key": "abstain", "label": "弃权"},
+]
+CREATORS = ("committee", "community_staff", "street_officer", "district_officer", "admin")
+WATCHERS = CREATORS + ("grid_worker",)
+
+
+def chain_name(consultation):
+    return f"consultation:{consultation.id}"
+
+
+# ---------------------------------------------------------------- scope
+
+
+def scope_flats_query(scope_type, scope_id):
+    query = db.select(Flat, Unit, Building).join(Unit, Flat.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
+    column = {"compound": Building.compound_id, "building": Building.id, "unit": Unit.id}[scope_type]
+    return query.where(column == scope_id)
+
+
+def scope_building(scope_type, scope_id):
+    """A building standing for the scope (to check staff scopes), and the compound; None if absent."""
+    if scope_type == "compound":
+        compound = db.session.get(Compound, scope_id)
+        return (None, compound) if compound else (None, None)
+    if scope_type == "building":
+        building = db.session.get(Building, scope_id)
+    else:
+        unit = db.session.get(Unit, scope_id)
+        building = unit.building if unit else None
+    return (building, building.compound) if building else (None, None)
+
+
+def can_manage(user, consultation_or_scope):
+    """Creators may manage a consultation when their scope contains all of its flats."""
+    if isinstance(consultation_or_scope, Consultation):
+        scope_type, scope_id = consultation_or_scope.scope_type, consultation_or_scope.scope_id
+    else:
+        scope_type, scope_id = consultation_or_scope
+    building, compound = scope_building(scope_type, scope_id)
+    if compound is None:
+        return False
+    for role in scopes.roles_of(user, *CREATORS):
+        if scopes.covers(role, building) if building is not None else scopes.covers_compound(role, compound):
+            return True
+    return False
+
+
+def visible_to_staff(user, consultation, roles=WATCHERS):
+    """Staff see a consultation when any building of it lies in their scope."""
+    buildings = _scope_buildings(consultation)
+    return any(scopes.can(user, b, *roles) for b in buildings)
+
+
+def _scope_buildings(consultation):
+    building, compound = scope_building(consultation.scope_type, consultation.scope_id)
+    return [building] if building is not None else list(compound.buildings if compound else [])
+
+
+def get(consultation_id):
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        raise ApiError(404, "not_found", "没有找到该征询")
+    return consultation
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def create(user, data):
+    """A draft consultation; the rule is expanded and stored in full."""
+    scope_type, scope_id = data["scope"]["type"], data["scope"]["id"]
+    if scope_type not in SCOPES:
+        raise ApiError(422, "validation_error", "范围应为 小区、楼栋 或 单元", {"scope": ["compound / building / unit"]})
+    building, compound = scope_building(scope_type, scope_id)
+    if compound is None:
+        raise ApiError(404, "not_found", "没有找到征询范围")
+    if not can_manage(user, (scope_type, scope_id)):
+        raise ApiError(403, "forbidden", "您无权在该范围发起征询")
+    closes_at, opens_at = data["closes_at"], data.get("opens_at")
+    if closes_at <= utcnow():
+        raise ApiError(422, "validation_error", "截止时间应晚于现在", {"closes_at": ["应晚于现在"]})
+    if opens_at and opens_at >= closes_at:
+        raise ApiError(422, "validation_error", "开始时间应早于截止时间", {"opens_at": ["应早于截止时间"]})
+    rule_in = data.get("rule") or {}
+    try:
+        rule = tally.expand_rule(
+            preset=rule_in.get("preset", "major"),
+            thresholds=rule_in.get("thresholds", []),
+            required_consent_flat_ids=rule_in.get("required_consent_flat_ids", []),
+            objection_veto=rule_in.get("objection_veto", False),
+        )
+    except (ValueError, KeyError, ZeroDivisionError) as exc:
+        raise ApiError(422, "validation_error", "表决规则有误", {"rule": [str(exc)]})
+    options = data.get("options") or DEFAULT_OPTIONS
+    keys = [o["key"] for o in options]
+    if len(set(keys)) != len(keys) or not {"agree", "disagree"} <= set(keys):
+        raise ApiError(422, "validation_error", "选项须包含 agree（同意）和 disagree（不同意），且不能重复", {"options": keys})
+    consultation = Consultation(
+        compound_id=compound.id, scope_type=scope_type, scope_id=scope_id, title=data["title"],
+        body=data.get("body") or "", kind=data.get("kind") or "other", rule=rule, options=options,
+        opens_at=opens_at, closes_at=closes_at, created_by_id=user.id, status="draft",
+    )
+    db.session.add(consultation)
+    db.session.flush()
+    flat_ids = {f.id for f, _, _ in db.session.execute(scope_flats_query(scope_type, scope_id))}
+    outside = sorted(set(rule["required_consent_flat_ids"]) - flat_ids)
+    if outside:
+        raise ApiError(422, "validation_error", "必须同意的房屋不在征询范围内", {"required_consent_flat_ids": outside})
+    return consultation
+
+
+def lock(consultation_id, shared=False):
+    """The consultation row, locked: shared while a ballot is written, exclusive to open or close."""
+    query = db.select(Consultation).where(Consultation.id == consultation_id)
+    consultation = db.session.scalar(query.with_for_update(read=shared))
+    if consultation is None:
+        raise ApiError(404, "not_found", "没有找到该征询")
+    return consultation
+
+
+def person_key(flat):
+    """DESIGN.md §3: developer-held flats are one person together; one buyer of several is one person."""
+    if flat.developer_held:
+        return DEVELOPER
+    if flat.owner_id is not None:
+        return f"owner:{flat.owner_id}"
+    return f"flat:{flat.id}"  # owner unknown: the flat counts as a person of its own
+
+
+def roll_digest(entries):
+    rows = sorted([e.flat_id, e.person_key, f"{e.area:.2f}", e.label] for e in entries)
+    return audit.sha256(audit.canonical(rows))
+
+
+def open_(user, consultation_id):
+    """Freeze the roll (flats, persons, areas) with its digest and open for ballots."""
+    consultation = lock(consultation_id)
+    if not can_manage(user, consultation):
+        raise ApiError(404, "not_found", "没有找到该征询")
+    if consultation.status != "draft":
+        raise ApiError(409, "not_draft", "只有草稿状态的征询可以开始", {"status": consultation.status})
+    if consultation.closes_at <= utcnow():
+        raise ApiError(409, "deadline_passed", "截止时间已过，请先修改截止时间")
+    entries = []
+    for flat, unit, building in db.session.execute(scope_flats_query(consultation.scope_type, consultation.scope_id)):
+        entries.append(RollEntry(
+            consultation_id=consultation.id, flat_id=flat.id, person_key=person_key(flat), area=flat.area,
+            building_id=building.id, unit_id=unit.id, label=f"{building.name}{unit.name}{flat.room}",
+        ))
+    if not entries:
+        raise ApiError(409, "empty_roll", "征询范围内没有房屋，无法开始")
+    db.session.add_all(entries)
+    db.session.add_all(VoteSlot(consultation_id=consultation.id, person_key=k) for k in sorted({e.person_key for e in entries}))
+    consultation.roll_digest = roll_digest(entries)
+    consultation.status = "open"
+    consultation.opened_at = utcnow()
+    db.session.flush()
+    audit.start_chain(chain_name(consultation))
+    audit.append(chain_name(consultation), "roll_frozen", "consultation", consultation.id, {
+        "roll_digest": consultation.roll_digest, "flats": len(entries),
+        "persons": len({e.person_key for e in entries}), "rule": consultation.rule,
+        "closes_at": consultation.closes_at.isoformat(), "by": user.id if user else None,
+    })
+    current_app.logger.info("consultation %s opened, roll %s", consultation.id, consultation.roll_digest[:12])
+    return consultation
+
+
+def load_roll(consultation):
+    rows = db.session.execute(
+        db.select(RollEntry.flat_id, RollEntry.person_key, RollEntry.area, RollEntry.building_id, RollEntry.unit_id,
+                  RollEntry.label).where(RollEntry.consultation_id == consultation.id)
+    )
+    return [tally.RollFlat(*row) for row in rows]
+
+
+def load_votes(consultation):
+    """{person_key: choice} of the ballots that count now."""
+    rows = db.session.execute(
+        db.select(VoteSlot.person_key, Ballot.choice)
+        .join(Ballot, VoteSlot.ballot_id == Ballot.id)
+        .where(VoteSlot.consultation_id == consultation.id)
+    )
+    return dict(rows.all())
+
+
+def live_tally(consultation):
+    """The count from the frozen roll and the ballots that count now, with names for the breakdown."""
+    labels = {o["key"]: o["label"] for o in consultation.options}
+    result = tally.count(load_roll(consultation), load_votes(consultation), consultation.rule, labels)
+    result["roll"]["digest"] = consultation.roll_digest
+    _name_places(result["buildings"])
+    return result
+
+
+def _name_places(buildings):
+    ids = [b["id"] for b in buildings]
+    names = dict(db.session.execute(db.select(Building.id, Building.name).where(Building.id.in_(ids))).all()) if ids else {}
+    unit_ids = [u["id"] for b in buildings for u in b["units"]]
+    unit_names = dict(db.session.execute(db.select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
+    for b in buildings:
+        b["name"] = names.get(b["id"])
+        for u in b["units"]:
+            u["name"] = unit_names.get(u["id"])
+    buildings.sort(key=lambda b: b["id"])
+
+
+def result_of(consultation):
+    return db.session.scalar(db.select(ConsultationResult).filter_by(consultation_id=consultation.id))
+
+
+def tally_for(consultation):
+    """The stored result once closed (never recounted), the live count while open."""
+    stored = result_of(consultation)
+    if stored is not None:
+        return {**stored.tally, "stored": True, "counted_at": stored.created_at.isoformat() + "Z"}
+    if consultation.status == "draft":
+        raise ApiError(409, "not_open", "征询尚未开始，没有计票")
+    return {**live_tally(consultation), "stored": False}
+
+
+def close(consultation_id, user=None, now=None):
+    """Lock, count and store the result with the rule and the roll digest. Later ballots are refused.
+
+    The exclusive lock waits for every ballot already being written (they hold a shared lock),
+    so a ballot racing the close is either counted here or refused after: never lost.
+    """
+    consultation = lock(consultation_id)
+    if user is not None and not can_manage(user, consultation):
+        raise ApiError(404, "not_found", "没有找到该征询")
+    if consultation.status != "open":
+        raise ApiError(409, "not_open", "只有征询中的事项可以截止", {"status": consultation.status})
+    consultation.status = "closed"
+    consultation.closed_at = now or utcnow()
+    db.session.flush()
+    counted = live_tally(consultation)
+    result = ConsultationResult(
+        consultation_id=consultation.id, passed=counted["passed"], tally=counted, rule=consultation.rule,
+        roll_digest=consultation.roll_digest, content_hash=audit.sha256(audit.canonical(counted)),
+    )
+    db.session.add(result)
+    db.session.flush()
+    audit.append(chain_name(consultation), "result", "consultation_result", result.id, {
+        "passed": result.passed, "content_hash": result.content_hash, "roll_digest": result.roll_digest,
+        "by": user.id if user else "scheduler",
+    })
+    current_app.logger.info("consultation %s closed: %s", consultation.id, "passed" if result.passed else "failed")
+    return consultation, result
+
+
+def close_due(now=None):
+    """Close every open consultation whose deadline has passed; each in its own transaction."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        db.select(Consultation.id).where(Consultation.status == "open", Consultation.closes_at <= now)
+    ).all()
+    db.session.rollback()
+    closed = []
+    for consultation_id in due:
+        try:
+            close(consultation_id, now=now)
+            db.session.commit()
+            closed.append(consultation_id)
+        except ApiError:
+            db.session.rollback()  # closed by someone else meanwhile
+    return closed
+
+
+def publish(user, consultation_id):
+    consultation = lock(consultation_id)
+    if not can_manage(user, consultation):
+        raise ApiError(404, "not_found", "没有找到该征询")
+    if consultation.status != "closed":
+        raise ApiError(409, "not_closed", "只有已截止的征询可以公布结果", {"status": consultation.status})
+    consultation.status = "published"
+    consultation.published_at = utcnow()
+    db.session.flush()
+    audit.append(chain_name(consultation), "published", "consultation", consultation.id, {"by": user.id})
+    return consultation
+
+
+def published_answers(consultation):
+    """Each room and the answer counted for it: rooms only, never names (DESIGN.md §7)."""
+    votes = load_votes(consultation)
+    labels = {o["key"]: o["label"] for o in consultation.options}
+    rows = db.session.execute(
+        db.select(RollEntry.label, RollEntry.person_key).where(RollEntry.consultation_id == consultation.id)
+        .order_by(RollEntry.building_id, RollEntry.unit_id, RollEntry.flat_id)
+    )
+    return [{"room": label, "choice": votes.get(key), "choice_label": labels.get(votes.get(key), "未表决")}
+            for label, key in rows]
+
+
+def pending_flats(user, consultation):
+    """Flats of the roll with no ballot counted, in buildings of the user's scope, contacts masked."""
+    from app.models import Owner
+    from app.services.privacy import mask_name, mask_phone
+
+    visible = {b.id for b in _scope_buildings(consultation) if scopes.can(user, b, *WATCHERS)}
+    voted = set(load_votes(consultation))
+    rows = db.session.execute(
+        db.select(RollEntry, Flat.floor, Owner.name, Owner.phone)
+        .join(Flat, RollEntry.flat_id == Flat.id)
+        .outerjoin(Owner, Flat.owner_id == Owner.id)
+        .where(RollEntry.consultation_id == consultation.id)
+        .order_by(RollEntry.building_id, RollEntry.unit_id, RollEntry.flat_id)
+    )
+    return [
+        {"flat_id": e.flat_id, "room": e.label, "floor": floor, "area": f"{e.area:.2f}",
+         "developer_held": e.person_key == DEVELOPER,
+         "owner": {"name": mask_name(name), "phone": mask_phone(phone)} if name else None}
+        for e, floor, name, phone in rows
+        if e.building_id in visible and e.person_key not in voted
+    ]
+
+
+def consultations_for_flat(flat_id):
+    return db.session.scalars(
+        db.select(Consultation).join(RollEntry, RollEntry.consultation_id == Consultation.id)
+        .where(RollEntry.flat_id == flat_id).order_by(Consultation.closes_at.desc())
+    ).all()
+
+
+def is_accepting(consultation, now=None):
+    return consultation.status == "open" and (now or utcnow()) < consultation.closes_at
+
+
+def as_utc_naive(value):
+    """Datetimes from the API arrive with a zone; the database keeps naive UTC."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        from datetime import timezone
+
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
