@@ -178,4 +178,35 @@ def qr_posters(compound, out_dir):
     click.echo(f"已生成 {len(posters)} 张海报和 {pdf}")
 
 
-COMMANDS = [roster, demo, staff, qr]
+audit = AppGroup("audit", help="审计日志 / Audit log.")
+
+
+@audit.command("verify")
+def audit_verify():
+    """校验哈希链及其记录的表决票、名册和结果；发现改动则失败并指出第一处。
+    Verify the hash chains and the rows they vouch for; fail naming the first edited row."""
+    from app.services.verification import verify
+
+    problems = verify()
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"审计校验失败：{len(problems)} 条链有问题 / audit verification failed")
+    from app.models import AuditChain, AuditEntry
+
+    chains = db.session.scalar(db.select(db.func.count()).select_from(AuditChain))
+    entries = db.session.scalar(db.select(db.func.count()).select_from(AuditEntry))
+    click.echo(f"审计校验通过：{chains} 条链，{entries} 条记录 / audit verified")
+
+
+@click.command("scheduler")
+def scheduler():
+    """启动定时任务进程（截止并计票等）。 Run the scheduler process (closing due consultations, ...)."""
+    from flask import current_app
+
+    from app.jobs import run
+
+    run(current_app._get_current_object())
+
+
+COMMANDS = [roster, demo, staff, qr, audit, scheduler]

@@ -1,7 +1,7 @@
 """The one JSON error shape: {"error": {"code", "message", "details"}} with the right HTTP status."""
-from apiflask import HTTPError
 from sqlalchemy.exc import IntegrityError
 
+from app.errors import ApiError  # noqa: F401  (re-exported for the handlers)
 from app.extensions import db
 
 DEFAULTS = {
@@ -18,13 +18,6 @@ DEFAULTS = {
     500: ("internal_error", "服务器内部错误，请稍后再试"),
     503: ("unavailable", "服务暂不可用，请稍后再试"),
 }
-
-
-class ApiError(HTTPError):
-    """An error the domain raises on purpose: a status, a machine code and a Chinese message."""
-
-    def __init__(self, status, code, message, details=None, headers=None):
-        super().__init__(status, message, detail=details, headers=headers, extra_data={"code": code})
 
 
 def error_body(status, code, message, details=None):

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from app.api.errors import ApiError
+from app.errors import ApiError
 from app.extensions import db
 from app.models import AuthSession, User
 from app.models.places import utcnow

@@ -9,7 +9,7 @@ import secrets
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
 
-from app.api.errors import ApiError
+from app.errors import ApiError
 from app.extensions import db
 from app.models import Ballot, Binding, Blob, Consultation, RollEntry, VoteSlot
 from app.models.places import utcnow

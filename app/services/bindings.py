@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from app.api.errors import ApiError
+from app.errors import ApiError
 from app.extensions import db
 from app.models import Binding, BindingAttempt, Flat
 from app.models.bindings import ACTIVE, RELATIONS

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from app.api.errors import ApiError
+from app.errors import ApiError
 from app.extensions import db
 from app.models import Ballot, Building, Compound, Consultation, ConsultationResult, Flat, RollEntry, Unit, VoteSlot
 from app.models.consultations import DEVELOPER, KINDS, SCOPES  # noqa: F401

@@ -11,6 +11,7 @@ from app.services.consultations import chain_name, roll_digest
 
 def verify():
     """Every problem found, first per chain; an empty list means all is as recorded."""
+    db.session.expire_all()  # read what the database holds now, not what this session remembers
     problems = audit.verify_chains()
     broken = {p.chain for p in problems}
     for consultation in db.session.scalars(db.select(Consultation).where(Consultation.roll_digest.is_not(None))):

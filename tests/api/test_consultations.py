@@ -1,0 +1,290 @@
+"""Can a committee put a question to the residents, and can every answer be trusted and checked?"""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from app.extensions import db as _db
+from app.models import Ballot, ConsultationResult, User
+from app.models.places import utcnow
+from app.services.consultations import close_due
+from app.wechat.dev import dev_openid
+from tests import factories
+
+SIG = factories.signature_png()
+
+
+@pytest.fixture()
+def place(app, db):
+    """A compound of 1栋 (2 units × 3 floors × 2 flats) and 2栋 (1 × 3 × 2), grids, committee and grid workers."""
+    comp = factories.compound(buildings=(("1栋", 2, 3, 2), ("2栋", 1, 3, 2)))
+    b1, b2 = comp.buildings
+    g1, g2 = factories.grid(comp, [b1]), factories.grid(comp, [b2])
+    factories.staff("committee", "committee", "compound", comp.id)
+    factories.staff("gw1", "grid_worker", "grid", g1.id)
+    factories.staff("gw1b", "grid_worker", "grid", g1.id)
+    factories.staff("gw2", "grid_worker", "grid", g2.id)
+    _db.session.commit()
+    return comp
+
+
+def owner_of(app, name, flat):
+    """A resident dev-<name> bound as owner of flat."""
+    user = User(openid=dev_openid(app.config["WECHAT_APPID"], name), name=name)
+    _db.session.add(user)
+    _db.session.flush()
+    factories.bind_owner(user, flat)
+    _db.session.commit()
+    return user
+
+
+def new_consultation(client, headers, comp, **extra):
+    body = {"scope": {"type": "compound", "id": comp.id}, "title": "1栋、2栋加装电梯", "body": "是否同意加装电梯",
+            "kind": "elevator", "closes_at": (utcnow() + timedelta(days=7)).isoformat() + "Z", **extra}
+    return client.post("/api/v1/consultations", json=body, headers=headers)
+
+
+def flats(comp):
+    return [f for b in comp.buildings for u in b.units for f in u.flats]
+
+
+def test_create_open_sign_close_publish(app, client, login, place):
+    """The whole life of a consultation over HTTP, as a committee, residents and a grid worker see it."""
+    committee = login("committee")
+    created = new_consultation(client, committee, place)
+    assert created.status_code == 201, created.json
+    c = created.json["data"]
+    assert c["status"] == "draft" and c["rule"]["preset"] == "major"
+    assert [o["key"] for o in c["options"]] == ["agree", "disagree", "abstain"]
+    opened = client.post(f"/api/v1/consultations/{c['id']}/open", headers=committee).json["data"]
+    assert opened["status"] == "open" and len(opened["roll_digest"]) == 64
+    assert client.post(f"/api/v1/consultations/{c['id']}/open", headers=committee).status_code == 409
+
+    all_flats = flats(place)
+    for i, flat in enumerate(all_flats[:10]):
+        owner_of(app, f"o{i}", flat)
+    for i, flat in enumerate(all_flats[:10]):
+        choice = "agree" if i < 8 else "disagree"
+        resp = client.post(f"/api/v1/consultations/{c['id']}/ballots", headers=login(f"o{i}"),
+                           json={"flat_id": flat.id, "choice": choice, "signature": SIG})
+        assert resp.status_code == 201, resp.json
+        assert len(resp.json["data"]["receipt"]) == 12
+    tally = client.get(f"/api/v1/consultations/{c['id']}/tally", headers=committee).json["data"]
+    assert tally["roll"] == {"flats": 18, "persons": 18, "area": "1440.00", "digest": opened["roll_digest"]}
+    assert (tally["participation"]["persons"], tally["participation"]["met"]) == (10, False)
+    assert tally["still_needed"].startswith("参与还差 2 户 / 160.00 m²")
+    assert [b["answered"] for b in tally["buildings"]] == [10, 0]
+
+    closed = client.post(f"/api/v1/consultations/{c['id']}/close", headers=committee)
+    assert closed.status_code == 200 and closed.json["data"]["passed"] is False
+    late = client.post(f"/api/v1/consultations/{c['id']}/ballots", headers=login("o0"),
+                       json={"flat_id": all_flats[0].id, "choice": "disagree", "signature": SIG})
+    assert late.status_code == 409 and late.json["error"]["code"] == "closed"
+    assert "已截止" in late.json["error"]["message"]
+
+    resident = login("o1")
+    assert client.get(f"/api/v1/consultations/{c['id']}/results?flat_id={all_flats[1].id}",
+                      headers=resident).status_code == 409
+    assert client.post(f"/api/v1/consultations/{c['id']}/publish", headers=committee).status_code == 200
+    results = client.get(f"/api/v1/consultations/{c['id']}/results?flat_id={all_flats[1].id}", headers=resident)
+    assert results.status_code == 200
+    rooms = results.json["data"]["rooms"]
+    assert len(rooms) == 18 and rooms[0] == {"room": "1栋1单元101", "choice": "agree", "choice_label": "同意"}
+    assert rooms[-1]["choice_label"] == "未表决"
+    text_ = results.get_data(as_text=True)
+    assert not any(f.owner.name in text_ for f in all_flats)
+
+
+def test_answer_can_change_until_the_deadline_and_the_last_counts(app, client, login, place):
+    """Does a changed answer replace the first (kept as history), with a receipt for each?"""
+    c = factories.consultation(("compound", place))
+    flat = flats(place)[0]
+    owner_of(app, "changer", flat)
+    headers = login("changer")
+    first = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=headers,
+                        json={"flat_id": flat.id, "choice": "agree", "signature": SIG}).json["data"]
+    second = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=headers,
+                         json={"flat_id": flat.id, "choice": "disagree", "signature": SIG}).json["data"]
+    view = client.get(f"/api/v1/consultations/{c.id}?flat_id={flat.id}", headers=headers).json["data"]
+    assert view["ballot"]["choice"] == "disagree"
+    old = client.get(f"/api/v1/receipts/{first['receipt']}").json["data"]
+    new = client.get(f"/api/v1/receipts/{second['receipt'].lower()}").json["data"]
+    assert (old["status"], old["counted"], old["choice_label"]) == ("superseded", False, "同意")
+    assert (new["status"], new["counted"], new["room"]) == ("current", True, "1栋1单元101")
+    assert flat.owner.name not in str(new)
+    assert client.get("/api/v1/receipts/NOSUCHCODE").status_code == 404
+
+
+def test_idempotency_key_records_one_ballot(app, client, login, place):
+    """Does the same Idempotency-Key sent twice give the same receipt and one ballot row?"""
+    c = factories.consultation(("compound", place))
+    flat = flats(place)[0]
+    owner_of(app, "retry", flat)
+    headers = {**login("retry"), "Idempotency-Key": "abc-123"}
+    body = {"flat_id": flat.id, "choice": "agree", "signature": SIG}
+    one = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=headers, json=body).json["data"]
+    two = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=headers, json=body).json["data"]
+    assert one["receipt"] == two["receipt"]
+    assert _db.session.scalar(_db.select(_db.func.count(Ballot.id))) == 1
+
+
+@pytest.mark.parametrize("signature, status", [
+    ("not base64!!", 422),
+    ("aGVsbG8=", 422),  # "hello": not an image
+    (factories.signature_png(5000, 30), 413),
+])
+def test_bad_signature_is_refused_and_changes_nothing(app, client, login, place, signature, status):
+    c = factories.consultation(("compound", place))
+    flat = flats(place)[0]
+    owner_of(app, "sig", flat)
+    resp = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("sig"),
+                       json={"flat_id": flat.id, "choice": "agree", "signature": signature})
+    assert resp.status_code in (status, 422), resp.json
+    assert "签名" in resp.json["error"]["message"]
+    assert _db.session.scalar(_db.select(_db.func.count(Ballot.id))) == 0
+
+
+def test_only_bound_owners_sign(app, client, login, place):
+    """Are a tenant of the flat, an owner of another flat and a choice off the list refused?"""
+    from app.models import Binding
+
+    c = factories.consultation(("compound", place))
+    flat, other = flats(place)[:2]
+    tenant = User(openid=dev_openid(app.config["WECHAT_APPID"], "tenant"), name="tenant")
+    _db.session.add(tenant)
+    _db.session.add(Binding(user=tenant, flat=flat, relation="tenant", name="租户", status="approved"))
+    owner_of(app, "neighbour", other)
+    _db.session.commit()
+    for who in ("tenant", "neighbour"):
+        resp = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login(who),
+                           json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+        assert resp.status_code == 403 and resp.json["error"]["code"] == "not_owner"
+    resp = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("neighbour"),
+                       json={"flat_id": other.id, "choice": "maybe", "signature": SIG})
+    assert resp.status_code == 422
+    assert _db.session.scalar(_db.select(_db.func.count(Ballot.id))) == 0
+
+
+def test_paper_ballot_needs_a_second_staff_member_and_one_ballot_counts(app, client, login, place):
+    """Does a paper ballot count only once another staff member confirms it, and is a second channel a conflict?"""
+    c = factories.consultation(("compound", place))
+    flat = flats(place)[0]
+    owner_of(app, "paperowner", flat)
+    gw1, gw1b = login("gw1"), login("gw1b")
+    entered = client.post(f"/api/v1/consultations/{c.id}/paper-ballots", headers=gw1,
+                          json={"flat_id": flat.id, "choice": "agree", "photo": SIG})
+    assert entered.status_code == 201 and entered.json["data"]["status"] == "unconfirmed"
+    pid = entered.json["data"]["id"]
+    tally = client.get(f"/api/v1/consultations/{c.id}/tally", headers=login("committee")).json["data"]
+    assert tally["participation"]["persons"] == 0
+    same = client.post(f"/api/v1/paper-ballots/{pid}/confirm", headers=gw1)
+    assert same.status_code == 403 and same.json["error"]["code"] == "same_person"
+    other_grid = client.post(f"/api/v1/paper-ballots/{pid}/confirm", headers=login("gw2"))
+    assert other_grid.status_code == 404
+    ok_ = client.post(f"/api/v1/paper-ballots/{pid}/confirm", headers=gw1b)
+    assert ok_.status_code == 200 and ok_.json["data"]["status"] == "current"
+    assert client.post(f"/api/v1/paper-ballots/{pid}/confirm", headers=login("committee")).status_code == 409
+
+    online = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("paperowner"),
+                         json={"flat_id": flat.id, "choice": "disagree", "signature": SIG})
+    assert online.status_code == 409 and online.json["error"]["code"] == "ballot_conflict"
+    assert online.json["error"]["details"]["status"] == "conflict"
+    tally = client.get(f"/api/v1/consultations/{c.id}/tally", headers=login("committee")).json["data"]
+    assert tally["choices"]["agree"]["persons"] == 1 and tally["choices"]["disagree"]["persons"] == 0
+    listed = client.get(f"/api/v1/consultations/{c.id}/paper-ballots", headers=gw1).json["data"]
+    assert [(p["id"], p["status"]) for p in listed] == [(pid, "current")]
+
+
+def test_pending_flats_are_the_grid_workers_own_and_masked(app, client, login, place):
+    c = factories.consultation(("compound", place))
+    flat = flats(place)[0]
+    owner_of(app, "voter", flat)
+    client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("voter"),
+                json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+    mine = client.get(f"/api/v1/consultations/{c.id}/pending-flats", headers=login("gw1")).json["data"]
+    assert len(mine) == 11 and all(p["room"].startswith("1栋") for p in mine)
+    assert flat.id not in {p["flat_id"] for p in mine}
+    assert all("****" in p["owner"]["phone"] and p["owner"]["name"].endswith("*") for p in mine)
+    everyone = client.get(f"/api/v1/consultations/{c.id}/pending-flats", headers=login("committee")).json["data"]
+    assert len(everyone) == 17
+
+
+def test_creating_is_for_staff_of_the_scope(app, client, login, place):
+    """Are a grid worker, a resident, a bad rule and a past deadline each refused?"""
+    assert new_consultation(client, login("gw1"), place).status_code == 403
+    assert new_consultation(client, login("nobody"), place).status_code == 403
+    bad_rule = new_consultation(client, login("committee"), place,
+                                rule={"thresholds": [{"what": "participate", "measure": "persons", "base": "participants", "share": "2/3"}]})
+    assert bad_rule.status_code == 422 and bad_rule.json["error"]["message"] == "表决规则有误"
+    past = new_consultation(client, login("committee"), place, closes_at="2020-01-01T00:00:00Z")
+    assert past.status_code == 422
+    bad_share = new_consultation(client, login("committee"), place, rule={"thresholds": [
+        {"what": "agree", "measure": "flats", "base": "all", "share": "0.66"}]})
+    assert bad_share.status_code == 422
+
+
+def test_scheduler_closes_what_is_due_once(app, db, place):
+    """Does the scheduled job close a consultation past its deadline, store the result once, and skip it next time?"""
+    c = factories.consultation(("compound", place))
+    not_due = factories.consultation(("compound", place))
+    c.closes_at = utcnow() - timedelta(minutes=1)
+    _db.session.commit()
+    assert close_due() == [c.id]
+    assert close_due() == []
+    results = _db.session.scalars(_db.select(ConsultationResult)).all()
+    assert [r.consultation_id for r in results] == [c.id]
+    assert _db.session.get(type(not_due), not_due.id).status == "open"
+
+
+def test_stored_result_never_changes(app, client, login, place):
+    """After closing, do roster edits and new bindings leave the stored tally exactly as it was?"""
+    c = factories.consultation(("compound", place))
+    flat = flats(place)[0]
+    owner_of(app, "o", flat)
+    client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("o"),
+                json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+    committee = login("committee")
+    client.post(f"/api/v1/consultations/{c.id}/close", headers=committee)
+    before = client.get(f"/api/v1/consultations/{c.id}/tally", headers=committee).json["data"]
+    for f in flats(place):
+        f.area = f.area * 2
+    _db.session.commit()
+    after = client.get(f"/api/v1/consultations/{c.id}/tally", headers=committee).json["data"]
+    assert after == before and after["stored"] is True and after["roll"]["area"] == "1440.00"
+
+
+def test_audit_verify_names_an_edited_ballot(app, client, login, place, cli):
+    """Does editing a ballot row in the database make `flask audit verify` fail and name the ballot?"""
+    c = factories.consultation(("compound", place))
+    all_flats = flats(place)
+    for i, flat in enumerate(all_flats[:3]):
+        owner_of(app, f"a{i}", flat)
+        client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login(f"a{i}"),
+                    json={"flat_id": flat.id, "choice": "disagree", "signature": SIG})
+    ok_ = cli("audit", "verify")
+    assert ok_.exit_code == 0 and "审计校验通过" in ok_.output, ok_.output
+    target = _db.session.scalars(_db.select(Ballot).order_by(Ballot.id)).all()[1]
+    with _db.engine.begin() as conn:
+        conn.execute(text("UPDATE ballot SET choice = 'agree' WHERE id = :id"), {"id": target.id})
+    bad = cli("audit", "verify")
+    assert bad.exit_code != 0
+    assert f"表决票 id {target.id}（1栋1单元102，回执 {target.receipt}）被改动" in bad.output
+
+
+@pytest.mark.parametrize("tamper, words", [
+    ("DELETE FROM audit_entry WHERE seq = 2", "缺失"),
+    ("DELETE FROM audit_entry WHERE seq = 1", "第 1 条记录缺失"),
+    ("UPDATE audit_entry SET payload = REPLACE(payload, 'current', 'conflict') WHERE seq = 2", "被改动"),
+    ("UPDATE vote_slot SET ballot_id = NULL", "计票位"),
+    ("UPDATE roll_entry SET area = area + 1", "冻结名册被改动"),
+])
+def test_audit_verify_finds_other_tampering(app, client, login, place, cli, tamper, words):
+    c = factories.consultation(("compound", place))
+    flat = flats(place)[0]
+    owner_of(app, "t", flat)
+    client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("t"),
+                json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+    with _db.engine.begin() as conn:
+        conn.execute(text(tamper))
+    result = cli("audit", "verify")
+    assert result.exit_code != 0 and words in result.output, result.output
