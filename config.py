@@ -10,6 +10,27 @@ def _env(name, default=None):
     return value if value not in (None, "") else default
 
 
+def engine_options(url):
+    """Engine options for a database URL. On MySQL/MariaDB: READ COMMITTED, not InnoDB's default
+    REPEATABLE READ, whose snapshot is taken at a request's first plain SELECT (the session check):
+    a row committed while the request then waited for a lock stayed invisible to its later plain
+    SELECTs, so a close counted without the ballots it had waited for, and a re-sign did not see
+    (nor supersede) the ballot its vote-slot lock had waited for. (Binary logging, if on, must be
+    ROW or MIXED, the defaults of MySQL 8 and MariaDB.)"""
+    options = {"pool_pre_ping": True}
+    if (url or "").startswith("mysql"):
+        options["isolation_level"] = "READ COMMITTED"
+    return options
+
+
+class _EngineOptionsOf:
+    """SQLALCHEMY_ENGINE_OPTIONS computed from the class's own SQLALCHEMY_DATABASE_URI, so that every
+    subclass (a bench's or a test's with another URL) gets the options of its own database."""
+
+    def __get__(self, instance, owner):
+        return engine_options(owner.SQLALCHEMY_DATABASE_URI)
+
+
 class Config:
     SECRET_KEY = _env("SECRET_KEY", "dev-secret-change-me")
     # Keyed hash for owner ID numbers: only the HMAC is stored, never the number itself.
@@ -17,7 +38,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _env(
         "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "gongjian.db")
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = _EngineOptionsOf()
     # APIFlask: the OpenAPI document and the docs page live under the API prefix.
     INFO = {"description": "共建 · 老旧小区改造居民共建平台 API"}
     VALIDATION_ERROR_STATUS_CODE = 422
