@@ -277,6 +277,10 @@ def close_due(now=None):
             closed.append(consultation_id)
         except ApiError:
             db.session.rollback()  # closed by someone else meanwhile
+        except Exception:
+            # One consultation that cannot be counted must not keep the others open.
+            db.session.rollback()
+            current_app.logger.exception("closing consultation %s failed", consultation_id)
     return closed
 
 

@@ -51,6 +51,10 @@ def expand_rule(preset="major", thresholds=(), required_consent_flat_ids=(), obj
     for t in thresholds:
         row = {"what": t["what"], "measure": t["measure"], "base": t["base"], "share": str(Fraction(t["share"])),
                "strict": bool(t.get("strict", False))}
+        if not 0 < Fraction(row["share"]) <= 1:
+            raise ValueError(f"share {row['share']} must be more than 0 and at most 1")
+        if row["strict"] and Fraction(row["share"]) == 1:
+            raise ValueError("more than all can never be reached")
         if row["base"] == "participants" and row["what"] == "participate":
             raise ValueError("participation is measured against all, not against participants")
         rows.append(row)
@@ -90,6 +94,9 @@ def _needed_of_participants(value, base, share, strict, integer):
     """More agreeing participants needed if each newcomer agrees: v + x against share·(b + x)."""
     if _meets(value, base, share, strict):
         return _smallest(0, False, integer)
+    if share == 1:
+        # Unanimity of participants: once anyone has not agreed, no newcomer can mend it.
+        return None if value < base else (1 if integer else CENT)
     bound = (share * base - value) / (1 - share)
     need = _smallest(bound, strict, integer)
     return need or (1 if integer else CENT)  # a base of zero: at least someone has to take part
@@ -166,6 +173,9 @@ def still_needed_text(participation, approval):
     """"参与还差 3 户 / 210.50 m²" for people who plan door visits."""
     parts = []
     for name, section in (("参与", participation), ("同意", approval)):
+        if any(c["needed"] is None for c in section["thresholds"]):
+            parts.append(f"{name}已无法达到（需全体一致）")
+            continue
         persons = max([int(c["needed"]) for c in section["thresholds"] if c["measure"] in ("persons", "flats")] or [0])
         area = max([Decimal(c["needed"]) for c in section["thresholds"] if c["measure"] == "area"] or [Decimal(0)])
         if persons or area:

@@ -558,3 +558,29 @@ def test_still_needed_is_the_least_extra_persons_and_cents(db):
     assert live["still_needed"] == "参与还差 3 户 / 103.70 m²；同意还差 2 户 / 111.10 m²"
     _, t = close_and_check(db, c)
     assert t["still_needed"] == live["still_needed"] and t["passed"] is False
+
+
+def test_unanimity_of_participants_is_counted_without_crashing():
+    """Does a local rule "every participant agrees" count, and say it can no longer be reached once one disagrees?"""
+    from decimal import Decimal
+
+    from app.services.tally import RollFlat, count, expand_rule
+
+    rule = expand_rule("none", thresholds=[{"what": "agree", "measure": "persons", "base": "participants", "share": "1"}])
+    roll = [RollFlat(i, f"p{i}", Decimal("50.00")) for i in range(4)]
+    assert count(roll, {"p0": "agree", "p1": "agree"}, rule)["passed"] is True
+    split = count(roll, {"p0": "agree", "p1": "disagree"}, rule)
+    assert split["passed"] is False
+    assert split["approval"]["thresholds"][0]["needed"] is None
+    assert "已无法达到" in split["still_needed"]
+
+
+def test_shares_outside_zero_to_one_are_refused():
+    """Is a share of 0, above 1, or "more than all" refused when the rule is written?"""
+    import pytest
+
+    from app.services.tally import expand_rule
+
+    for share, strict in (("0", False), ("4/3", False), ("1", True)):
+        with pytest.raises(ValueError):
+            expand_rule("none", thresholds=[{"what": "agree", "measure": "flats", "base": "all", "share": share, "strict": strict}])
