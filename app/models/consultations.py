@@ -3,11 +3,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.places import utcnow
 
+# Images up to a few MB: MEDIUMBLOB (16 MB) on MySQL/MariaDB, whose plain BLOB stops at 64 KB.
+BLOB_TYPE = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
 STATUSES = {"draft": "草稿", "open": "征询中", "closed": "已截止", "published": "已公布"}
 SCOPES = ("compound", "building", "unit")
 DEVELOPER = "developer"  # the person key of all developer-held flats together
@@ -75,7 +78,7 @@ class Blob(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     mimetype: Mapped[str] = mapped_column(String(32))
-    data: Mapped[bytes] = mapped_column(LargeBinary(length=16 * 1024 * 1024))
+    data: Mapped[bytes] = mapped_column(BLOB_TYPE)
 
 
 class Ballot(db.Model):

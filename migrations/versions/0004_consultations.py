@@ -7,6 +7,7 @@ Create Date: 2026-11-26 14:37:47.829373
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 
 # revision identifiers, used by Alembic.
@@ -42,7 +43,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('mimetype', sa.String(length=32), nullable=False),
-    sa.Column('data', sa.LargeBinary(length=16777216), nullable=False),
+    sa.Column('data', sa.LargeBinary().with_variant(mysql.MEDIUMBLOB(), 'mysql', 'mariadb'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_blob'))
     )
     with op.batch_alter_table('blob', schema=None) as batch_op:
