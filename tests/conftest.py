@@ -33,12 +33,11 @@ class Captured(logging.Handler):
         self.texts.append(self.format(record))
 
 
-@pytest.fixture(scope="session")
-def app(emulator):
-    app = create_app("testing")
-    app.config["WECHAT_API_BASE"] = emulator
+def capture_everything(app):
+    """Every answer body and every log line at any level, for the no_secrets_leak guard."""
     captured = app.extensions["test_captured"] = Captured()
     logging.getLogger().addHandler(captured)
+    logging.getLogger().setLevel(logging.DEBUG)  # libraries' debug lines too (urllib3 logs URLs)
     app.logger.addHandler(captured)
     app.logger.setLevel(logging.DEBUG)
 
@@ -47,11 +46,18 @@ def app(emulator):
         if response.mimetype.startswith(("application/json", "text/")) and not response.direct_passthrough:
             captured.texts.append(response.get_data(as_text=True))
         return response
+
+
+@pytest.fixture(scope="session")
+def app(emulator):
+    app = create_app("testing")
+    app.config["WECHAT_API_BASE"] = emulator
     with app.app_context():
         _db.drop_all()
         with _db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade()
+        upgrade()  # (Alembic's logging set-up replaces the root logger's handlers: capture after it)
+        capture_everything(app)
         yield app
         _db.session.remove()
 
