@@ -126,11 +126,22 @@ def create(user, data):
 
 def lock(consultation_id, shared=False):
     """The consultation row, locked: shared while a ballot is written, exclusive to open or close."""
+    _begin_immediate_on_sqlite()
     query = db.select(Consultation).where(Consultation.id == consultation_id)
     consultation = db.session.scalar(query.with_for_update(read=shared))
     if consultation is None:
         raise ApiError(404, "not_found", "没有找到该征询")
     return consultation
+
+
+def _begin_immediate_on_sqlite():
+    """SQLite ignores FOR UPDATE / FOR SHARE, and pysqlite begins its transaction only at the first
+    write: without this, the status, vote slot and ballots read after "locking" could be changed by
+    another process or thread before this transaction writes. BEGIN IMMEDIATE takes SQLite's one
+    write lock now, so those reads and the writes after them happen alone."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def person_key(flat):
