@@ -200,7 +200,9 @@ def confirm_paper(user, ballot_id):
     if ballot.entered_by_id == user.id:
         raise ApiError(403, "same_person", "录入人不能确认自己录入的纸质票，请由另一名工作人员确认")
     consultation = _accepting(ballot.consultation_id)
-    ballot = db.session.scalar(db.select(Ballot).where(Ballot.id == ballot_id).with_for_update())
+    # populate_existing: the row as locked, not the copy loaded above (another confirm may have won since).
+    ballot = db.session.scalar(db.select(Ballot).where(Ballot.id == ballot_id).with_for_update()
+                               .execution_options(populate_existing=True))
     if ballot.status != "unconfirmed":
         raise ApiError(409, "already_confirmed", "该纸质票已确认过", {"status": ballot.status})
     slot = _slot(consultation, ballot.person_key)

@@ -128,7 +128,8 @@ def lock(consultation_id, shared=False):
     """The consultation row, locked: shared while a ballot is written, exclusive to open or close."""
     _begin_immediate_on_sqlite()
     query = db.select(Consultation).where(Consultation.id == consultation_id)
-    consultation = db.session.scalar(query.with_for_update(read=shared))
+    # populate_existing: the status as locked, not a copy the session loaded before waiting for the lock.
+    consultation = db.session.scalar(query.with_for_update(read=shared).execution_options(populate_existing=True))
     if consultation is None:
         raise ApiError(404, "not_found", "没有找到该征询")
     return consultation
