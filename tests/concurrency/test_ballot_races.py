@@ -216,3 +216,62 @@ def test_ballots_racing_the_close_are_counted_or_refused_never_lost(app, db):
     assert totals["ok"] + totals["refused"] == 180
     assert totals["refused"] >= 1, f"the close never raced a ballot: {totals}"
     assert [str(p) for p in verify()] == []
+
+
+def test_paper_confirmations_double_tapped_and_racing_the_close_count_once_or_not_at_all(app, db):
+    """With 8 simultaneous confirms of one paper ballot and 29 more confirms racing a close (2 rounds), is each paper ballot confirmed at most once, and is every confirmed one in the stored result?"""
+    from app.services import ballots as ballot_service
+
+    comp, committee, names, flat_ids = seed(app, "rc", 0)
+    g = factories.grid(comp, comp.buildings)
+    enterer = factories.staff("rcgw1", "grid_worker", "grid", g.id)
+    factories.staff("rcgw2", "grid_worker", "grid", g.id)
+    _db.session.commit()
+    flats = [f.id for b in comp.buildings for u in b.units for f in u.flats][:30]
+    totals = Counter()
+    with serve(app) as base:
+        headers = login_all(base, ["rcgw2", "rccommittee"])
+        for round_ in range(2):
+            cid = open_consultation(comp, committee)
+            paper = [ballot_service.enter_paper(enterer, cid, f, CHOICES[i % 3], SIG).id for i, f in enumerate(flats)]
+            _db.session.commit()
+            confirmed, lock, enough = [0], threading.Lock(), threading.Event()
+
+            def confirm(ballot_id):
+                answer = call("POST", f"{base}/api/v1/paper-ballots/{ballot_id}/confirm", headers=headers["rcgw2"])
+                with lock:
+                    confirmed[0] += answer[0] == 200
+                    if confirmed[0] >= 10:
+                        enough.set()
+                return ballot_id, answer
+
+            def close():
+                enough.wait(30)
+                return None, call("POST", f"{base}/api/v1/consultations/{cid}/close", headers=headers["rccommittee"])
+
+            sends = [paper[0]] * 8 + paper[1:]  # a double-tapped confirm of the first, one confirm of each other
+            answers = at_once([lambda b=b: confirm(b) for b in sends] + [close])
+            assert answers.pop()[1][0] == 200
+
+            _db.session.rollback()
+            bad = [(b, a) for b, a in answers if a[0] != 200 and not (
+                a[0] == 409 and a[1]["error"]["code"] in ("closed", "already_confirmed"))]
+            assert not bad, f"round {round_}: {bad[:3]}"
+            wins = Counter(b for b, a in answers if a[0] == 200)
+            assert max(wins.values()) == 1, f"round {round_}: confirmed twice: {[b for b, n in wins.items() if n > 1]}"
+            slots = dict(_db.session.execute(
+                _db.select(VoteSlot.person_key, VoteSlot.ballot_id).filter_by(consultation_id=cid)).all())
+            for ballot_id in paper:
+                ballot = _db.session.get(Ballot, ballot_id)
+                if ballot_id in wins:
+                    assert (ballot.status, slots[ballot.person_key]) == ("current", ballot_id), f"round {round_}"
+                else:
+                    assert (ballot.status, slots[ballot.person_key]) == ("unconfirmed", None), f"round {round_}"
+            stored = _db.session.scalar(_db.select(ConsultationResult).filter_by(consultation_id=cid)).tally
+            want = Counter(CHOICES[paper.index(b) % 3] for b in wins)
+            assert {k: stored["choices"][k]["persons"] for k in CHOICES} == {k: want[k] for k in CHOICES}, \
+                f"round {round_}: {len(wins)} confirmed, stored {stored['choices']}"
+            assert numbers(stored) == recount(cid)
+            totals.update(confirmed=len(wins), refused=30 - len(wins))
+    assert totals["confirmed"] >= 20 and totals["refused"] >= 1, dict(totals)
+    assert [str(p) for p in verify()] == []
