@@ -1,0 +1,440 @@
+#!/usr/bin/env python
+"""Benchmark: ballots per second and p50/p99 latency next to the bare JSON endpoint on one server
+run, then the tally time of a 5,000-flat compound with 4,000 counted ballots.
+
+Goals (issue): ballot throughput >= 25% of the bare endpoint's (GET /healthz: one SELECT 1);
+live_tally under 200 ms on SQLite and on MariaDB.
+
+The server is gunicorn (gthread worker class, --workers x --threads, default 2 x 4) serving wsgi:app,
+started by this script on a free loopback port; logins go through the project's WeChat emulator
+(app.wechat.emulator.start_in_thread) as a resident's would. Each client thread keeps one HTTP/1.1
+connection and sends requests one after another until --requests are done or --seconds have passed.
+Every ballot is a real POST /consultations/<id>/ballots with a PNG signature and its own
+Idempotency-Key, by owners bound to their flats; an owner signs again after every --owners
+ballots, so the later ones supersede the earlier ones as a changed answer does.
+
+The 5,000-flat tally compound is written with bulk inserts in the services' shapes: places and
+owners through the ORM, the roll frozen by the real consultations.open_(), then 4,000 online
+ballots (with content hashes), their vote slots and their audit-chain entries in batches, checked
+afterwards by app.services.verification.verify() (the `flask audit verify` check).
+
+Usage: .venv/bin/python scripts/bench_ballots.py [--database URL] [--clients 16] [--requests 2000]
+The database is a fresh temporary SQLite file unless --database is given (its tables are dropped
+and created again), e.g. --database 'mysql+pymysql://root@127.0.0.1:3306/gj_bench?charset=utf8mb4'.
+"""
+import argparse
+import base64
+import cProfile
+import hashlib
+import http.client
+import itertools
+import json
+import os
+import pstats
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from decimal import Decimal
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+TALLY_GOAL_MS = 200
+RATIO_GOAL = 0.25
+
+
+# ---------------------------------------------------------------- the server
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(url, wechat_base, workers, threads, port):
+    env = {**os.environ, "DATABASE_URL": url, "WECHAT_API_BASE": wechat_base, "APP_ENV": "development"}
+    cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
+           "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+           "--keep-alive", "30", "wsgi:app"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            status, _ = request(port, "GET", "/healthz")
+            if status == 200:
+                return proc
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+        time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("gunicorn did not answer /healthz within 30 s")
+
+
+def request(port, method, path, body=None, headers=None, conn=None):
+    """One request; with conn, on that kept-alive connection. Returns (status, parsed JSON)."""
+    own = conn is None
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    data = json.dumps(body).encode() if body is not None else None
+    conn.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+    resp = conn.getresponse()
+    raw = resp.read()
+    if own:
+        conn.close()
+    try:
+        return resp.status, json.loads(raw)
+    except ValueError:
+        return resp.status, raw[:200]
+
+
+def load(port, make, total, seconds, clients):
+    """Send `total` requests (at most `seconds`) from `clients` threads; make(i) -> (method, path, body, headers)."""
+    counter, lock = itertools.count(), threading.Lock()
+    latencies, statuses = [], {}
+    deadline = time.monotonic() + seconds
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, codes = [], {}
+        while time.monotonic() < deadline:
+            with lock:
+                i = next(counter)
+            if i >= total:
+                break
+            method, path, body, headers = make(i)
+            t0 = time.perf_counter()
+            try:
+                status, _ = request(port, method, path, body, headers, conn)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                status = "connection error"
+            mine.append(time.perf_counter() - t0)
+            codes[status] = codes.get(status, 0) + 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            for k, v in codes.items():
+                statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 120)
+    elapsed = time.perf_counter() - t0
+    latencies.sort()
+    n = len(latencies)
+    return {"n": n, "rps": n / elapsed, "p50": 1000 * latencies[n // 2] if n else 0,
+            "p99": 1000 * latencies[min(n - 1, int(n * 0.99))] if n else 0, "statuses": statuses}
+
+
+# ---------------------------------------------------------------- data
+
+
+def place_tree(db, name, buildings, units, floors, per_floor, shared_every=0, developer_every=0):
+    """A compound of buildings x units x floors x per_floor flats; every shared_every-th flat belongs to
+    one of 7 buyers of several flats, every developer_every-th flat is developer-held."""
+    from app.models import Building, Community, Compound, Flat, Owner, Street, Unit
+
+    rnd = random.Random(name)
+    street = Street(name=f"{name}街道")
+    comp = Compound(name=name, community=Community(name=f"{name}社区", street=street))
+    db.session.add(comp)
+    shared = [Owner(name=f"{name}多套业主{i}", phone=f"137{i:08d}") for i in range(7)]
+    n = 0
+    for b in range(1, buildings + 1):
+        building = Building(name=f"{b}栋", scene=f"{name[:4]}{b}".encode().hex()[:32])
+        comp.buildings.append(building)
+        for u in range(1, units + 1):
+            unit = Unit(name=f"{u}单元")
+            building.units.append(unit)
+            for floor in range(1, floors + 1):
+                for i in range(1, per_floor + 1):
+                    n += 1
+                    developer = developer_every and n % developer_every == 0
+                    owner = None if developer else shared[n % 7] if shared_every and n % shared_every == 0 \
+                        else Owner(name=f"业主{n}", phone=f"139{n:08d}")
+                    unit.flats.append(Flat(room=f"{floor}{i:02d}", floor=floor, area=Decimal(rnd.randint(4000, 14000)) / 100,
+                                           area_source="registry", owner=owner, developer_held=bool(developer)))
+    db.session.flush()
+    return comp
+
+
+def staff_user(db, appid, name):
+    from app.models import User
+    from app.services.scopes import grant
+    from app.wechat.dev import dev_openid
+
+    user = User(openid=dev_openid(appid, name), name=name)
+    db.session.add(user)
+    db.session.flush()
+    grant(user, "admin")
+    return user
+
+
+def open_consultation(db, comp, by, title):
+    from datetime import timedelta
+
+    from app.models.places import utcnow
+    from app.services import consultations as service
+
+    c = service.create(by, {"scope": {"type": "compound", "id": comp.id}, "title": title, "kind": "elevator",
+                            "rule": {"preset": "major"}, "closes_at": utcnow() + timedelta(days=7)})
+    service.open_(by, c.id)
+    return c
+
+
+def seed_owners(db, appid, comp, owners):
+    """Users dev-bench<i> bound as owners of the first `owners` flats; [(name, flat_id)]."""
+    from app.models import Binding, User
+    from app.wechat.dev import dev_openid
+
+    flats = [f for b in comp.buildings for u in b.units for f in u.flats][:owners]
+    names = [f"bench{i}" for i in range(len(flats))]
+    users = [User(openid=dev_openid(appid, n), name=n) for n in names]
+    db.session.add_all(users)
+    db.session.flush()
+    db.session.add_all(Binding(user_id=u.id, flat_id=f.id, relation="owner", name=f.owner.name, status="approved",
+                               method="roster_phone") for u, f in zip(users, flats))
+    db.session.flush()
+    return [(n, f.id) for n, f in zip(names, flats)]
+
+
+def bulk_ballots(db, appid, consultation, count, rnd):
+    """`count` counted online ballots on distinct persons of the roll, written in batches in the shapes
+    sign() writes: Ballot rows with content hashes, VoteSlot.ballot_id, one audit entry each."""
+    from app.models import AuditChain, AuditEntry, Ballot, Blob, RollEntry, User, VoteSlot
+    from app.models.places import utcnow
+    from app.services import audit
+    from app.services.ballots import _receipt, content_hash
+    from app.services.consultations import chain_name
+    from app.wechat.dev import dev_openid
+
+    flat_of = {}
+    for flat_id, person in db.session.execute(db.select(RollEntry.flat_id, RollEntry.person_key)
+                                              .where(RollEntry.consultation_id == consultation.id)
+                                              .order_by(RollEntry.flat_id)):
+        flat_of.setdefault(person, flat_id)
+    slots = dict(db.session.execute(db.select(VoteSlot.person_key, VoteSlot.id)
+                                    .where(VoteSlot.consultation_id == consultation.id)).all())
+    persons = rnd.sample(sorted(slots), count)
+    png = base64.b64decode(signature_png())
+    blob = Blob(sha256=hashlib.sha256(png).hexdigest(), mimetype="image/png", data=png)
+    db.session.add(blob)
+    users = [User(openid=dev_openid(appid, f"tally{i}"), name=f"tally{i}") for i in range(count)]
+    db.session.add_all(users)
+    db.session.flush()
+    next_id = (db.session.scalar(db.select(db.func.max(Ballot.id))) or 0) + 1
+    chain = db.session.scalar(db.select(AuditChain).where(AuditChain.name == chain_name(consultation)).with_for_update())
+    at = utcnow().replace(microsecond=0)
+    ballots, slot_rows, entries = [], [], []
+    seq, head = chain.seq, chain.head
+    for i, (person, user) in enumerate(zip(persons, users)):
+        choice = "agree" if i % 10 < 7 else "disagree" if i % 10 < 9 else "abstain"
+        b = Ballot(id=next_id + i, consultation_id=consultation.id, flat_id=flat_of[person], person_key=person,
+                   channel="online", choice=choice, status="current", user_id=user.id, signature_id=blob.id,
+                   signature_sha256=blob.sha256, receipt=_receipt(), created_at=at, content_hash="")
+        b.content_hash = content_hash(b)
+        ballots.append({c: getattr(b, c) for c in ("id", "consultation_id", "flat_id", "person_key", "channel", "choice",
+                                                   "status", "user_id", "signature_id", "signature_sha256", "receipt",
+                                                   "created_at", "content_hash")})
+        slot_rows.append({"id": slots[person], "ballot_id": b.id})
+        text = audit.canonical({"ballot": b.id, "content_hash": b.content_hash, "person": person, "status": "current",
+                                "replaces": None})
+        seq += 1
+        digest = audit.entry_hash(chain.name, seq, "ballot", "ballot", b.id, text, head)
+        entries.append({"chain": chain.name, "seq": seq, "kind": "ballot", "subject_type": "ballot", "subject_id": b.id,
+                        "payload": text, "prev_hash": head, "hash": digest})
+        head = digest
+    for start in range(0, count, 1000):
+        db.session.execute(db.insert(Ballot), ballots[start:start + 1000])
+    db.session.execute(db.update(VoteSlot), slot_rows)
+    for start in range(0, count, 1000):
+        db.session.execute(db.insert(AuditEntry), entries[start:start + 1000])
+    chain.seq, chain.head = seq, head
+    db.session.flush()
+
+
+def signature_png():
+    """A handwritten-looking signature as base64 PNG, as the mini-program's canvas exports it."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (240, 90), (255, 255, 255, 0))
+    ImageDraw.Draw(img).line([(10, 60), (60, 20), (110, 70), (160, 25), (220, 55)], fill=(0, 0, 0, 255), width=4)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", help="SQLAlchemy URL; default a temporary SQLite file")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent client threads (default 16)")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint (default 2000)")
+    parser.add_argument("--seconds", type=float, default=30, help="at most this long per endpoint (default 30)")
+    parser.add_argument("--owners", type=int, default=400, help="owners signing in the load (default 400)")
+    parser.add_argument("--flats", type=int, default=5000, help="flats of the tally compound (multiple of 200)")
+    parser.add_argument("--ballots", type=int, default=4000, help="counted ballots in the tally compound")
+    parser.add_argument("--runs", type=int, default=7, help="live_tally runs; the median is reported")
+    parser.add_argument("--profile", action="store_true", help="profile one live_tally even when under the goal")
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Consultation
+    from app.services.consultations import live_tally
+    from app.services.verification import verify
+    from app.wechat.emulator import start_in_thread
+    from config import DevelopmentConfig
+
+    tmp = tempfile.mkdtemp(prefix="bench_ballots_")
+    url = args.database or "sqlite:///" + os.path.join(tmp, "bench.db")
+
+    class BenchConfig(DevelopmentConfig):
+        SQLALCHEMY_DATABASE_URI = url
+
+    emulator, wechat_base = start_in_thread(BenchConfig.WECHAT_APPID, BenchConfig.WECHAT_SECRET)
+    app = create_app(BenchConfig)
+    app.config["WECHAT_API_BASE"] = wechat_base
+    appid = app.config["WECHAT_APPID"]
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+        dialect = db.engine.dialect.name
+        version = db.session.scalar(text("SELECT sqlite_version()" if dialect == "sqlite" else "SELECT VERSION()"))
+        admin = staff_user(db, appid, "benchadmin")
+        comp = place_tree(db, "压测小区", 2, 4, 25, 2)  # 400 flats
+        owners = seed_owners(db, appid, comp, args.owners)
+        load_cid = open_consultation(db, comp, admin, "加装电梯（压测）").id
+        db.session.commit()
+
+    port = free_port()
+    print(f"machine: {os.cpu_count()} cores; database: {dialect} {version}; server: gunicorn {args.workers} workers x "
+          f"{args.threads} threads (gthread) on 127.0.0.1:{port}; {args.clients} client threads, keep-alive")
+    server = start_gunicorn(url, wechat_base, args.workers, args.threads, port)
+    try:
+        # Every owner signs in through the emulator, as the mini-program does.
+        tokens = {}
+        names = [n for n, _ in owners] + ["benchadmin"]
+        t0 = time.perf_counter()
+        lock = threading.Lock()
+
+        def login_worker(chunk):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            for name in chunk:
+                status, answer = request(port, "POST", "/api/v1/auth/login", {"code": f"dev-{name}.{time.time_ns()}"},
+                                         conn=conn)
+                assert status == 200, answer
+                with lock:
+                    tokens[name] = "Bearer " + answer["data"]["token"]
+            conn.close()
+
+        workers = [threading.Thread(target=login_worker, args=(names[k::args.clients],)) for k in range(args.clients)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(120)
+        if len(tokens) != len(names):
+            raise SystemExit(f"only {len(tokens)} of {len(names)} sign-ins succeeded")
+        print(f"signed in {len(tokens)} users through the WeChat emulator in {time.perf_counter() - t0:.1f} s")
+
+        sig = signature_png()
+        choices = ("agree", "disagree", "abstain")
+        run_id = time.time_ns()
+
+        def bare(i):
+            return "GET", "/healthz", None, None
+
+        def ballot(i):
+            name, flat_id = owners[i % len(owners)]
+            return ("POST", f"/api/v1/consultations/{load_cid}/ballots",
+                    {"flat_id": flat_id, "choice": choices[i % 3], "signature": sig},
+                    {"Authorization": tokens[name], "Idempotency-Key": f"bench-{run_id}-{i}"})
+
+        load(port, bare, 100, 10, args.clients)  # warm-up: connections, worker imports, pools
+        results = {"GET /healthz": load(port, bare, args.requests, args.seconds, args.clients),
+                   "POST /consultations/<id>/ballots": load(port, ballot, args.requests, args.seconds, args.clients)}
+        print(f"{'endpoint':34} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  answers")
+        for label, r in results.items():
+            print(f"{label:34} {r['n']:8d} {r['rps']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f}  {r['statuses']}")
+        ratio = results["POST /consultations/<id>/ballots"]["rps"] / results["GET /healthz"]["rps"]
+        print(f"ballots / bare endpoint: {ratio:.1%} (goal >= {RATIO_GOAL:.0%}: {'met' if ratio >= RATIO_GOAL else 'NOT met'})")
+
+        # ------------------------------------------------------------ the tally of a big compound
+        with app.app_context():
+            t0 = time.perf_counter()
+            per_building = 4 * 25 * 2
+            big = place_tree(db, "五千户小区", args.flats // per_building, 4, 25, 2, shared_every=50, developer_every=97)
+            admin = db.session.merge(admin)
+            c = open_consultation(db, big, admin, "五千户加装电梯")
+            db.session.commit()
+            built = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            bulk_ballots(db, appid, c, args.ballots, random.Random(4000))
+            db.session.commit()
+            print(f"tally compound: {args.flats} flats built and roll frozen by open_() in {built:.1f} s; "
+                  f"{args.ballots} ballots bulk-inserted in {time.perf_counter() - t0:.1f} s")
+            cid = c.id
+            times, result = [], None
+            for _ in range(args.runs):
+                db.session.remove()
+                consultation = db.session.get(Consultation, cid)
+                t0 = time.perf_counter()
+                result = live_tally(consultation)
+                times.append(1000 * (time.perf_counter() - t0))
+            median = statistics.median(times)
+            print(f"live_tally ({dialect}): median {median:.1f} ms of {args.runs} runs (min {min(times):.1f}, "
+                  f"max {max(times):.1f}); roll {result['roll']['flats']} flats / {result['roll']['persons']} persons, "
+                  f"participation {result['participation']['persons']} persons "
+                  f"(goal < {TALLY_GOAL_MS} ms: {'met' if median < TALLY_GOAL_MS else 'NOT met'})")
+            assert result["participation"]["persons"] == args.ballots
+            if median >= TALLY_GOAL_MS or args.profile:
+                profile = cProfile.Profile()
+                db.session.remove()
+                consultation = db.session.get(Consultation, cid)
+                profile.runcall(live_tally, consultation)
+                pstats.Stats(profile, stream=sys.stdout).sort_stats("cumulative").print_stats(20)
+        http_times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            status, answer = request(port, "GET", f"/api/v1/consultations/{cid}/tally",
+                                     headers={"Authorization": tokens["benchadmin"]})
+            http_times.append(1000 * (time.perf_counter() - t0))
+            assert status == 200 and answer["data"]["participation"]["persons"] == args.ballots, (status, str(answer)[:200])
+        print(f"GET /consultations/<id>/tally through the server: median {statistics.median(http_times):.1f} ms of 5")
+    finally:
+        server.terminate()
+        server.wait(30)
+        emulator.shutdown()
+    with app.app_context():
+        t0 = time.perf_counter()
+        problems = verify()
+        print(f"audit verify after the run: {len(problems)} problems ({time.perf_counter() - t0:.1f} s)"
+              + "".join(f"\n  {p}" for p in problems[:5]))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
