@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from app.errors import ApiError
 from app.extensions import db
@@ -54,7 +55,10 @@ def user_for_token(token):
     """The user of a live session, or None."""
     if not token:
         return None
-    session = db.session.scalar(db.select(AuthSession).filter_by(token_hash=_hash(token)))
+    # One round trip for the session and its user: this runs on every request.
+    session = db.session.scalar(
+        db.select(AuthSession).filter_by(token_hash=_hash(token)).options(joinedload(AuthSession.user))
+    )
     if session is None or session.expires_at <= utcnow():
         return None
     return session.user

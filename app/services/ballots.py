@@ -68,9 +68,10 @@ def _receipt():
 
 
 def content(ballot):
-    """What a ballot says, as hashed: fixed at writing, checked by `flask audit verify`."""
+    """What a ballot says, as hashed: fixed at writing, checked by `flask audit verify`. The receipt
+    (unique) identifies it, so the hash is known before the row is inserted."""
     return {
-        "id": ballot.id, "consultation": ballot.consultation_id, "flat": ballot.flat_id,
+        "consultation": ballot.consultation_id, "flat": ballot.flat_id,
         "person": ballot.person_key, "channel": ballot.channel, "choice": ballot.choice,
         "user": ballot.user_id, "entered_by": ballot.entered_by_id, "signature": ballot.signature_sha256,
         "receipt": ballot.receipt, "at": ballot.created_at.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -106,12 +107,11 @@ def _check_choice(consultation, choice):
 def _new_ballot(consultation, entry, channel, choice, status, **fields):
     ballot = Ballot(
         consultation_id=consultation.id, flat_id=entry.flat_id, person_key=entry.person_key, channel=channel,
-        choice=choice, status=status, receipt=_receipt(), created_at=utcnow().replace(microsecond=0), content_hash="",
-        **fields,
+        choice=choice, status=status, receipt=_receipt(), created_at=utcnow().replace(microsecond=0), **fields,
     )
+    ballot.content_hash = content_hash(ballot)  # before the INSERT: no second write for it
     db.session.add(ballot)
     db.session.flush()
-    ballot.content_hash = content_hash(ballot)
     return ballot
 
 
