@@ -1,7 +1,7 @@
 """Scheduled work, in its own process (never inside web workers): `python -m app.jobs` or `flask scheduler`.
 
-Every job is idempotent in the database (a consultation closes once: the close takes the row lock
-and refuses one that is no longer open), so two schedulers running by mistake do no harm.
+Every job is idempotent in the database (a consultation opens and closes once: each takes the row
+lock and refuses one no longer in the state it expects), so two schedulers running by mistake do no harm.
 """
 import logging
 
@@ -21,8 +21,20 @@ def close_due_consultations(app):
         return closed
 
 
+def open_due_consultations(app):
+    """Open drafts whose opens_at has come: the roll is frozen then."""
+    from app.services.consultations import open_due
+
+    with app.app_context():
+        opened = open_due()
+        if opened:
+            log.info("opened consultations %s", opened)
+        return opened
+
+
 JOBS = [
     # (function, seconds between runs)
+    (open_due_consultations, 60),
     (close_due_consultations, 60),
 ]
 

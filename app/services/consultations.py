@@ -160,9 +160,10 @@ def roll_digest(entries):
 
 
 def open_(user, consultation_id):
-    """Freeze the roll (flats, persons, areas) with its digest and open for ballots."""
+    """Freeze the roll (flats, persons, areas) with its digest and open for ballots.
+    user None is the scheduler opening a draft at its opens_at."""
     consultation = lock(consultation_id)
-    if not can_manage(user, consultation):
+    if user is not None and not can_manage(user, consultation):
         raise ApiError(404, "not_found", "没有找到该征询")
     if consultation.status != "draft":
         raise ApiError(409, "not_draft", "只有草稿状态的征询可以开始", {"status": consultation.status})
@@ -186,7 +187,7 @@ def open_(user, consultation_id):
     audit.append(chain_name(consultation), "roll_frozen", "consultation", consultation.id, {
         "roll_digest": consultation.roll_digest, "flats": len(entries),
         "persons": len({e.person_key for e in entries}), "rule": consultation.rule,
-        "closes_at": consultation.closes_at.isoformat(), "by": user.id if user else None,
+        "closes_at": consultation.closes_at.isoformat(), "by": user.id if user else "scheduler",
     })
     current_app.logger.info("consultation %s opened, roll %s", consultation.id, consultation.roll_digest[:12])
     return consultation
@@ -272,6 +273,30 @@ def close(consultation_id, user=None, now=None):
     })
     current_app.logger.info("consultation %s closed: %s", consultation.id, "passed" if result.passed else "failed")
     return consultation, result
+
+
+def open_due(now=None):
+    """Open every draft whose opens_at has come (and whose deadline has not); each in its own transaction."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        db.select(Consultation.id).where(
+            Consultation.status == "draft", Consultation.opens_at.is_not(None), Consultation.opens_at <= now,
+            Consultation.closes_at > now,
+        )
+    ).all()
+    db.session.rollback()
+    opened = []
+    for consultation_id in due:
+        try:
+            open_(None, consultation_id)
+            db.session.commit()
+            opened.append(consultation_id)
+        except ApiError:
+            db.session.rollback()  # opened by hand meanwhile, or nothing to put on the roll
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("opening consultation %s failed", consultation_id)
+    return opened
 
 
 def close_due(now=None):

@@ -236,6 +236,22 @@ def test_scheduler_closes_what_is_due_once(app, db, place):
     assert _db.session.get(type(not_due), not_due.id).status == "open"
 
 
+def test_scheduler_opens_drafts_at_their_opening_time(app, db, place):
+    """Does a draft open (roll frozen, chain started) once its opens_at has come, and only then?"""
+    from app.jobs import open_due_consultations
+
+    later = factories.consultation(("compound", place), open_=False)
+    due = factories.consultation(("compound", place), open_=False)
+    later.opens_at = utcnow() + timedelta(hours=1)
+    due.opens_at = utcnow() - timedelta(minutes=1)
+    _db.session.commit()
+    assert open_due_consultations(app) == [due.id]
+    assert open_due_consultations(app) == []
+    _db.session.expire_all()
+    assert (due.status, later.status) == ("open", "draft")
+    assert due.roll_digest and later.roll_digest is None
+
+
 def test_stored_result_never_changes(app, client, login, place):
     """After closing, do roster edits and new bindings leave the stored tally exactly as it was?"""
     c = factories.consultation(("compound", place))
