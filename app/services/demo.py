@@ -95,3 +95,16 @@ def _dev_user(appid, login, name):
         db.session.flush()
     return user
 
+
+
+def demo_flat_id():
+    """The id of the demo resident's flat (1栋1单元101), for the sign-in lines ./scripts/run prints."""
+    from app import create_app
+    from app.models import Building, Flat, Unit
+
+    with create_app().app_context():
+        building, unit, room = DEMO_RESIDENT[3]
+        return db.session.scalar(
+            db.select(Flat.id).join(Unit).join(Building).join(Compound)
+            .where(Compound.name == COMPOUND, Building.name == building, Unit.name == unit, Flat.room == room)
+        )
