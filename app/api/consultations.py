@@ -144,6 +144,7 @@ def sign(consultation_id, body):
     user = current_user()
     try:
         ballot = ballot_service.sign(user, consultation_id, body["flat_id"], body["choice"], body["signature"], key)
+        answer = _sign_answer(ballot)  # before the commit, which would expire it (one SELECT more)
         db.session.commit()
     except IntegrityError:
         # The same Idempotency-Key raced itself: the one that landed is the answer.
@@ -151,11 +152,15 @@ def sign(consultation_id, body):
         ballot = ballot_service.by_idempotency_key(consultation_id, key) if key else None
         if ballot is None or ballot.user_id != user.id:
             raise
-    answer = {"ballot_id": ballot.id, "receipt": ballot.receipt, "status": ballot.status,
-              "status_name": ballot_service.STATUS_NAMES[ballot.status]}
-    if ballot.status == "conflict":
+        answer = _sign_answer(ballot)
+    if answer["status"] == "conflict":
         raise ApiError(409, "ballot_conflict", "该户已有经确认的纸质表决票，本次线上表决未计入；如需更改请联系网格员", answer)
     return ok(answer, 201)
+
+
+def _sign_answer(ballot):
+    return {"ballot_id": ballot.id, "receipt": ballot.receipt, "status": ballot.status,
+            "status_name": ballot_service.STATUS_NAMES[ballot.status]}
 
 
 @bp.post("/consultations/<int:consultation_id>/paper-ballots")

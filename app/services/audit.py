@@ -9,6 +9,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
 from app.extensions import db
 from app.models import AuditChain, AuditEntry
 
@@ -36,21 +39,30 @@ def start_chain(name):
 
 
 def append(chain_name, kind, subject_type, subject_id, payload):
-    """Append one entry; the chain's head row is locked until the caller commits."""
-    chain = db.session.scalar(db.select(AuditChain).where(AuditChain.name == chain_name).with_for_update())
-    if chain is None:
-        chain = start_chain(chain_name)
+    """Append one entry; the chain's head row is locked until the caller commits. Written with Core
+    statements (no unit of work: this runs for every ballot); returns the entry's hash."""
+    chains, entries = AuditChain.__table__, AuditEntry.__table__
+    row = db.session.execute(
+        db.select(chains.c.seq, chains.c.head).where(chains.c.name == chain_name).with_for_update()
+    ).first()
+    if row is None:
+        start_chain(chain_name)
+        seq, prev = 0, GENESIS
+    else:
+        seq, prev = row
     text = canonical(payload)
-    seq = chain.seq + 1
-    digest = entry_hash(chain_name, seq, kind, subject_type, subject_id, text, chain.head)
-    entry = AuditEntry(
+    seq += 1
+    digest = entry_hash(chain_name, seq, kind, subject_type, subject_id, text, prev)
+    db.session.execute(db.update(chains).where(chains.c.name == chain_name).values(seq=seq, head=digest))
+    db.session.execute(db.insert(entries).values(
         chain=chain_name, seq=seq, kind=kind, subject_type=subject_type, subject_id=subject_id,
-        payload=text, prev_hash=chain.head, hash=digest,
-    )
-    chain.seq, chain.head = seq, digest
-    db.session.add(entry)
-    db.session.flush()
-    return entry
+        payload=text, prev_hash=prev, hash=digest,
+    ))
+    loaded = db.session.identity_map.get(identity_key(AuditChain, chain_name))
+    if loaded is not None:  # the session's copy of the head row says what the database says
+        set_committed_value(loaded, "seq", seq)
+        set_committed_value(loaded, "head", digest)
+    return digest
 
 
 def head(chain_name):

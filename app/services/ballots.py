@@ -5,16 +5,20 @@ import binascii
 import hashlib
 import io
 import secrets
+from types import SimpleNamespace
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app.errors import ApiError
 from app.extensions import db
 from app.models import Ballot, Binding, Blob, Consultation, RollEntry, VoteSlot
 from app.models.places import utcnow
 from app.services import audit, scopes
-from app.services.consultations import chain_name, is_accepting, lock
+from app.services.consultations import _begin_immediate_on_sqlite, chain_name, is_accepting, lock
 
 SIGNATURE_MAX_BYTES = 200 * 1024
 PHOTO_MAX_BYTES = 3 * 1024 * 1024
@@ -125,38 +129,111 @@ def by_idempotency_key(consultation_id, key):
     return db.session.scalar(db.select(Ballot).filter_by(consultation_id=consultation_id, idempotency_key=key))
 
 
+_ballot, _binding, _blob, _roll, _slot_t = (Ballot.__table__, Binding.__table__, Blob.__table__,
+                                            RollEntry.__table__, VoteSlot.__table__)
+_consultation = Consultation.__table__
+
+
+def _sign_checks(user_id, consultation_id, flat_id, idempotency_key):
+    """One statement for what sign() checks: the consultation row under the shared lock (only the
+    columns the checks read), the owner's binding, the roll entry and a ballot already recorded
+    under the Idempotency-Key. None when there is no such consultation."""
+    replay = _ballot.alias("replay")
+    columns = [_consultation.c.status, _consultation.c.closes_at, _consultation.c.options,
+               _binding.c.id.label("binding_id"), _roll.c.person_key]
+    query = (
+        db.select(*columns)
+        .select_from(_consultation)
+        .outerjoin(_binding, db.and_(_binding.c.user_id == user_id, _binding.c.flat_id == flat_id,
+                                     _binding.c.relation == "owner", _binding.c.status == "approved"))
+        .outerjoin(_roll, db.and_(_roll.c.consultation_id == _consultation.c.id, _roll.c.flat_id == flat_id))
+    )
+    if idempotency_key:
+        query = query.add_columns(replay.c.id.label("replay_id")).outerjoin(
+            replay, db.and_(replay.c.consultation_id == _consultation.c.id, replay.c.idempotency_key == idempotency_key))
+    query = query.where(_consultation.c.id == consultation_id).limit(1).with_for_update(read=True)
+    _begin_immediate_on_sqlite()
+    return db.session.execute(query).first()
+
+
+def _persistent(model, values):
+    """An ORM object for a row just written with a Core INSERT, in the session as if loaded."""
+    obj = model(**values)
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+    return obj
+
+
+def _loaded(model, ident):
+    """The session's copy of a row, if it holds one (no SQL)."""
+    return db.session.identity_map.get(identity_key(model, ident))
+
+
 def sign(user, consultation_id, flat_id, choice, signature, idempotency_key=None):
     """An owner's online ballot. The last online answer counts; a ballot already counted from the
-    paper channel stands, and this one is kept as a conflict."""
+    paper channel stands, and this one is kept as a conflict.
+
+    The hot path: one statement locks the consultation (shared) and reads the binding, roll entry
+    and a replayed Idempotency-Key; one locks the vote slot with the ballot counted now; the rows
+    are written with Core statements (no unit of work)."""
     raw, mimetype = decode_image(signature, ("PNG",), SIGNATURE_MAX_BYTES, "签名")
-    if idempotency_key:
-        replay = by_idempotency_key(consultation_id, idempotency_key)
-        if replay is not None:
-            if replay.user_id != user.id:
-                raise ApiError(409, "idempotency_conflict", "该请求编号已被使用")
-            return replay
-    consultation = _accepting(consultation_id)
-    _check_choice(consultation, choice)
-    owner_binding = db.session.scalar(
-        db.select(Binding.id).filter_by(user_id=user.id, flat_id=flat_id, relation="owner", status="approved")
-    )
-    if owner_binding is None:
+    digest = hashlib.sha256(raw).hexdigest()
+    row = _sign_checks(user.id, consultation_id, flat_id, idempotency_key)
+    if row is None:
+        raise ApiError(404, "not_found", "没有找到该征询")
+    if idempotency_key and row.replay_id is not None:
+        replay = db.session.get(Ballot, row.replay_id)
+        if replay.user_id != user.id:
+            raise ApiError(409, "idempotency_conflict", "该请求编号已被使用")
+        return replay
+    if row.status == "draft":
+        raise ApiError(409, "not_open", "征询尚未开始")
+    if not (row.status == "open" and utcnow() < row.closes_at):  # is_accepting()
+        raise ApiError(409, "closed", "征询已截止，不能再表决")
+    keys = [o["key"] for o in row.options]
+    if choice not in keys:
+        raise ApiError(422, "validation_error", "请选择有效的选项", {"choice": keys})
+    if row.binding_id is None:
         raise ApiError(403, "not_owner", "只有已绑定该房屋的业主本人可以签署表决票")
-    entry = _roll_entry(consultation, flat_id)
-    slot = _slot(consultation, entry.person_key)
-    current = db.session.get(Ballot, slot.ballot_id) if slot.ballot_id else None
-    blob = _store_blob(raw, mimetype)
-    conflict = current is not None and current.channel != "online"
-    ballot = _new_ballot(
-        consultation, entry, "online", choice, "conflict" if conflict else "current",
-        user_id=user.id, signature_id=blob.id, signature_sha256=blob.sha256, idempotency_key=idempotency_key,
+    if row.person_key is None:
+        raise ApiError(422, "not_on_roll", "该房屋不在本次征询范围内", {"flat_id": flat_id})
+    person = row.person_key
+    execute = db.session.execute
+    # The person's vote slot, locked, with the channel of the ballot that counts now.
+    slot_id, current_id, current_channel = execute(
+        db.select(_slot_t.c.id, _slot_t.c.ballot_id, _ballot.c.channel)
+        .select_from(_slot_t).outerjoin(_ballot, _ballot.c.id == _slot_t.c.ballot_id)
+        .where(_slot_t.c.consultation_id == consultation_id, _slot_t.c.person_key == person)
+        .with_for_update()
+    ).one()
+    conflict = current_id is not None and current_channel != "online"
+    blob_id = execute(db.insert(_blob).values(sha256=digest, mimetype=mimetype, data=raw)).inserted_primary_key[0]
+    values = dict(
+        consultation_id=consultation_id, flat_id=flat_id, person_key=person, channel="online", choice=choice,
+        status="conflict" if conflict else "current", user_id=user.id, entered_by_id=None, confirmed_by_id=None,
+        confirmed_at=None, signature_id=blob_id, signature_sha256=digest, receipt=_receipt(),
+        idempotency_key=idempotency_key, created_at=utcnow().replace(microsecond=0),
     )
+    values["content_hash"] = audit.sha256(audit.canonical(content(SimpleNamespace(**values))))
+    values["id"] = ballot_id = execute(db.insert(_ballot).values(values)).inserted_primary_key[0]
+    replaces = None
     if not conflict:
-        if current is not None:
-            current.status = "superseded"
-        slot.ballot_id = ballot.id
-    _record(consultation, "ballot", ballot, replaces=None if conflict or current is None else current.id)
-    return ballot
+        if current_id is not None:
+            execute(db.update(_ballot).where(_ballot.c.id == current_id).values(status="superseded"))
+            previous = _loaded(Ballot, current_id)
+            if previous is not None:
+                set_committed_value(previous, "status", "superseded")
+            replaces = current_id
+        execute(db.update(_slot_t).where(_slot_t.c.id == slot_id).values(ballot_id=ballot_id))
+        loaded_slot = _loaded(VoteSlot, slot_id)
+        if loaded_slot is not None:
+            set_committed_value(loaded_slot, "ballot_id", ballot_id)
+    audit.append(f"consultation:{consultation_id}", "ballot", "ballot", ballot_id, {
+        "ballot": ballot_id, "content_hash": values["content_hash"], "person": person,
+        "status": values["status"], "replaces": replaces,
+    })
+    current_app.logger.info("consultation %s %s ballot %s: %s", consultation_id, "ballot", ballot_id, values["status"])
+    return _persistent(Ballot, values)
 
 
 def _record(consultation, kind, ballot, replaces=None, **extra):
