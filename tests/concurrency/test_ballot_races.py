@@ -7,6 +7,7 @@ every writer and hides these races, so the tests run only on MySQL/MariaDB (CI's
 import json
 import random
 import threading
+import time
 from collections import Counter
 from decimal import Decimal
 
@@ -160,22 +161,27 @@ def test_ballots_racing_the_close_are_counted_or_refused_never_lost(app, db):
     totals = Counter()
     with serve(app) as base:
         headers = login_all(base, names + ["rbcommittee"])
-        for round_ in range(3):
+        rounds = 0
+        # At least 3 rounds, more (up to 8) until a close has really cut into signing at least once:
+        # on a fast run every ballot may land before the close gets its lock, which proves nothing.
+        while rounds < 3 or (totals["refused"] == 0 and rounds < 8):
+            round_, rounds = rounds, rounds + 1
             cid = open_consultation(comp, committee)
             url = f"{base}/api/v1/consultations/{cid}/ballots"
             signed, lock, enough = [0], threading.Lock(), threading.Event()
 
             def post(i):
+                time.sleep(i * 0.01)  # arrivals spread over 0.6 s, so ballots keep coming as the close lands
                 answer = call("POST", url, headers=headers[names[i]],
                               json={"flat_id": flat_ids[i], "choice": CHOICES[i % 3], "signature": SIG})
                 with lock:
                     signed[0] += answer[0] == 201
-                    if signed[0] >= 15:
+                    if signed[0] >= 8:
                         enough.set()
                 return answer
 
-            def close(by_http=round_ != 1):
-                enough.wait(30)  # close once 15 ballots are in and the other 45 are in flight
+            def close(by_http=round_ % 3 != 1):
+                enough.wait(30)  # close once 8 ballots are in and the other 52 are in flight
                 if by_http:
                     return call("POST", f"{base}/api/v1/consultations/{cid}/close", headers=headers["rbcommittee"])
                 with app.app_context():  # its own session and connection, as the scheduler process has
@@ -193,7 +199,7 @@ def test_ballots_racing_the_close_are_counted_or_refused_never_lost(app, db):
             refused = [i for i, a in enumerate(answers) if a[0] == 409 and a[1]["error"]["code"] == "closed"]
             others = [(i, a) for i, a in enumerate(answers) if i not in ok and i not in refused]
             assert not others, f"round {round_}: neither counted nor refused as closed: {others[:3]}"
-            assert len(ok) + len(refused) == 60 and len(ok) >= 15
+            assert len(ok) + len(refused) == 60 and len(ok) >= 8
             slots = dict(_db.session.execute(
                 _db.select(VoteSlot.person_key, VoteSlot.ballot_id).filter_by(consultation_id=cid)).all())
             ballots = {b.person_key: b for b in _db.session.scalars(_db.select(Ballot).filter_by(consultation_id=cid))}
@@ -213,7 +219,7 @@ def test_ballots_racing_the_close_are_counted_or_refused_never_lost(app, db):
             assert numbers(stored) == recount(cid)
             totals.update(ok=len(ok), refused=len(refused))
     print("race-the-close totals:", dict(totals))
-    assert totals["ok"] + totals["refused"] == 180
+    assert totals["ok"] + totals["refused"] == 60 * rounds
     assert totals["refused"] >= 1, f"the close never raced a ballot: {totals}"
     assert [str(p) for p in verify()] == []
 
