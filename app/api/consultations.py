@@ -142,17 +142,10 @@ def sign(consultation_id, body):
     """An owner signs: choice and handwritten signature (PNG, base64). Accepts Idempotency-Key."""
     key = (request.headers.get("Idempotency-Key") or "").strip()[:64] or None
     user = current_user()
-    raw, mimetype = ballot_service.signature_image(body["signature"])
     try:
-        with ballot_service.one_writer():
-            try:
-                ballot = ballot_service.sign_image(user, consultation_id, body["flat_id"], body["choice"], raw, mimetype,
-                                                   key)
-                answer = _sign_answer(ballot)  # before the commit, which would expire it (one SELECT more)
-                db.session.commit()
-            except Exception:
-                db.session.rollback()  # the transaction ends before the next writer's turn
-                raise
+        ballot = ballot_service.sign(user, consultation_id, body["flat_id"], body["choice"], body["signature"], key)
+        answer = _sign_answer(ballot)  # before the commit, which would expire it (one SELECT more)
+        db.session.commit()
     except IntegrityError:
         # The same Idempotency-Key raced itself: the one that landed is the answer.
         db.session.rollback()

@@ -4,10 +4,7 @@ import base64
 import binascii
 import hashlib
 import io
-import os
 import secrets
-import threading
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 from flask import current_app
@@ -22,11 +19,6 @@ from app.models import Ballot, Binding, Blob, Consultation, RollEntry, VoteSlot
 from app.models.places import utcnow
 from app.services import audit, scopes
 from app.services.consultations import _begin_immediate_on_sqlite, chain_name, is_accepting, lock
-
-try:
-    import fcntl
-except ImportError:  # Windows: the thread lock alone
-    fcntl = None
 
 SIGNATURE_MAX_BYTES = 200 * 1024
 PHOTO_MAX_BYTES = 3 * 1024 * 1024
@@ -184,53 +176,7 @@ def sign(user, consultation_id, flat_id, choice, signature, idempotency_key=None
     The hot path: one statement locks the consultation (shared) and reads the binding, roll entry
     and a replayed Idempotency-Key; one locks the vote slot with the ballot counted now; the rows
     are written with Core statements (no unit of work)."""
-    raw, mimetype = signature_image(signature)
-    return sign_image(user, consultation_id, flat_id, choice, raw, mimetype, idempotency_key)
-
-
-def signature_image(signature):
-    """The validated PNG of a handwritten signature (base64 in the request): (bytes, mimetype)."""
-    return decode_image(signature, ("PNG",), SIGNATURE_MAX_BYTES, "签名")
-
-
-_sqlite_writers = threading.Lock()
-_lock_files = {}
-
-
-def _lock_file(path):
-    """This process's open lock file beside the SQLite database (flock excludes other processes)."""
-    fd = _lock_files.get(path)
-    if fd is None:
-        fd = _lock_files[path] = os.open(path + ".ballots-lock", os.O_RDWR | os.O_CREAT, 0o600)
-    return fd
-
-
-@contextmanager
-def one_writer():
-    """On SQLite, ballots queue here for the database's one write lock, in turn (a thread lock
-    within the process, flock between the web workers), instead of polling it: SQLite's busy
-    handler sleeps 1, 2, 5, 10 … 100 ms between tries, so writers waiting on each other's BEGIN
-    IMMEDIATE left the lock idle most of the time. An optimisation only: SQLite's own lock still
-    guards the data. Hold it around the transaction, commit or rollback included. Nothing on other
-    databases."""
-    bind = db.session.get_bind()
-    if bind.dialect.name != "sqlite":
-        yield
-        return
-    path = bind.url.database
-    with _sqlite_writers:
-        fd = _lock_file(path) if path and path != ":memory:" and fcntl else None
-        if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def sign_image(user, consultation_id, flat_id, choice, raw, mimetype, idempotency_key=None):
-    """sign() with the signature already validated by signature_image()."""
+    raw, mimetype = decode_image(signature, ("PNG",), SIGNATURE_MAX_BYTES, "签名")
     digest = hashlib.sha256(raw).hexdigest()
     row = _sign_checks(user.id, consultation_id, flat_id, idempotency_key)
     if row is None:
