@@ -3,7 +3,7 @@
 Development and tests point WECHAT_API_BASE here so that the real wechatpy code path runs end to end.
 Run it alone with `python -m app.wechat.emulator --port 8090`.
 
-What it plays (see /work/shared/WECHAT.md for the facts behind each rule):
+What it plays (see shared/WECHAT.md beside the repository for the facts behind each rule):
 
 - Access tokens: `GET /cgi-bin/token` issues a new token each call; the previous plain token keeps
   working for TOKEN_OVERLAP seconds, then answers 40001 (WeChat: "new and old both work for 5
