@@ -14,8 +14,3 @@ class Owner(db.Model):
     owner_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     flats: Mapped[list["Flat"]] = relationship(back_populates="owner")  # noqa: F821
 
-    @property
-    def masked_phone(self):
-        from app.services.privacy import mask_phone
-
-        return mask_phone(self.phone)

@@ -107,6 +107,3 @@ def _verify_chain(chain):
         return f"链尾记录缺失：应有 {chain.seq} 条，实有 {expected_seq - 1} 条 / entries at the end are missing"
     return None
 
-
-def entries_of(chain_name):
-    return db.session.scalars(db.select(AuditEntry).where(AuditEntry.chain == chain_name).order_by(AuditEntry.seq)).all()

@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Building, Community, Compound, District, Flat, Owner, Street, Unit
-from app.models.places import AREA_SOURCES
 from app.services.privacy import MOBILE, owner_key
 from app.services.qrcodes import new_scene
 
