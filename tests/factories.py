@@ -40,19 +40,35 @@ def grid(comp, buildings, name=None):
     return g
 
 
-def staff(name, role, scope_type=None, scope_id=None, appid="wxdev0000000000000"):
-    """A staff user (openid of the emulator's dev-<name>) holding one scoped role."""
+def user(name):
+    """The WeChat user the emulator signs in as dev-<name> (so the `login` fixture reaches them)."""
     from app.models import User
-    from app.services.scopes import grant
     from app.wechat.dev import dev_openid
+    from config import TestingConfig
 
-    user = db.session.scalar(db.select(User).filter_by(openid=dev_openid(appid, name)))
-    if user is None:
-        user = User(openid=dev_openid(appid, name), name=name)
-        db.session.add(user)
+    openid = dev_openid(TestingConfig.WECHAT_APPID, name)
+    found = db.session.scalar(db.select(User).filter_by(openid=openid))
+    if found is None:
+        found = User(openid=openid, name=name)
+        db.session.add(found)
         db.session.flush()
-    grant(user, role, scope_type, scope_id)
-    return user
+    return found
+
+
+def staff(name, role, scope_type=None, scope_id=None):
+    """dev-<name> holding one scoped staff role."""
+    from app.services.scopes import grant
+
+    person = user(name)
+    grant(person, role, scope_type, scope_id)
+    return person
+
+
+def resident(name, flat):
+    """dev-<name> bound as the owner of flat, as if the roster matched."""
+    person = user(name)
+    bind_owner(person, flat)
+    return person
 
 
 def consultation(scope, by=None, preset="major", hours=24, open_=True, **rule):

@@ -2,10 +2,8 @@
 import pytest
 
 from app.extensions import db as _db
-from app.models import Binding, User
+from app.models import Binding
 from app.services import ballots as ballot_service
-from app.services.scopes import grant
-from app.wechat.dev import dev_openid
 from tests import factories
 
 # Routes whose object is public by design, and why.
@@ -23,13 +21,9 @@ def world(app, db, client, login):
     other = factories.compound()
     b1, b2 = comp.buildings
     g1, g2 = factories.grid(comp, [b1]), factories.grid(comp, [b2])
-    appid = app.config["WECHAT_APPID"]
-    for name, role, scope in (("gw1", "grid_worker", ("grid", g1.id)), ("gw2", "grid_worker", ("grid", g2.id)),
-                              ("othercommittee", "committee", ("compound", other.id))):
-        user = User(openid=dev_openid(appid, name), name=name)
-        _db.session.add(user)
-        _db.session.flush()
-        grant(user, role, *scope)
+    gw1 = factories.staff("gw1", "grid_worker", "grid", g1.id)
+    factories.staff("gw2", "grid_worker", "grid", g2.id)
+    factories.staff("othercommittee", "committee", "compound", other.id)
     _db.session.commit()
     victim = login("victim")
     flat1 = b1.units[0].flats[0]
@@ -39,7 +33,6 @@ def world(app, db, client, login):
     client.post("/api/v1/bindings", headers=intruder, json={
         "flat_id": intruder_flat.id, "relation": "owner", "name": intruder_flat.owner.name,
         "phone_last4": intruder_flat.owner.phone[-4:]})
-    gw1 = _db.session.scalar(_db.select(User).filter_by(openid=dev_openid(appid, "gw1")))
     c = factories.consultation(("building", b1))
     paper = ballot_service.enter_paper(gw1, c.id, b1.units[0].flats[1].id, "agree", factories.signature_png())
     _db.session.commit()

@@ -2,9 +2,7 @@
 import pytest
 
 from app.extensions import db as _db
-from app.models import BindingAttempt, User
-from app.services.scopes import grant
-from app.wechat.dev import dev_openid
+from app.models import BindingAttempt
 from tests import factories
 
 
@@ -14,12 +12,8 @@ def place(app, db):
     comp = factories.compound(buildings=(("1栋", 2, 3, 2), ("2栋", 1, 3, 2)))
     b1, b2 = comp.buildings
     g1, g2 = factories.grid(comp, [b1]), factories.grid(comp, [b2])
-    appid = app.config["WECHAT_APPID"]
-    for name, g in (("grid1", g1), ("grid2", g2)):
-        user = User(openid=dev_openid(appid, name), name=name)
-        _db.session.add(user)
-        _db.session.flush()
-        grant(user, "grid_worker", "grid", g.id)
+    factories.staff("grid1", "grid_worker", "grid", g1.id)
+    factories.staff("grid2", "grid_worker", "grid", g2.id)
     _db.session.commit()
     return comp
 

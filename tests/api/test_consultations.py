@@ -5,10 +5,9 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db as _db
-from app.models import Ballot, ConsultationResult, User
+from app.models import Ballot, ConsultationResult
 from app.models.places import utcnow
 from app.services.consultations import close_due
-from app.wechat.dev import dev_openid
 from tests import factories
 
 SIG = factories.signature_png()
@@ -29,11 +28,8 @@ def place(app, db):
 
 
 def owner_of(app, name, flat):
-    """A resident dev-<name> bound as owner of flat."""
-    user = User(openid=dev_openid(app.config["WECHAT_APPID"], name), name=name)
-    _db.session.add(user)
-    _db.session.flush()
-    factories.bind_owner(user, flat)
+    """A resident dev-<name> bound as owner of flat, committed."""
+    user = factories.resident(name, flat)
     _db.session.commit()
     return user
 
@@ -150,8 +146,7 @@ def test_only_bound_owners_sign(app, client, login, place):
 
     c = factories.consultation(("compound", place))
     flat, other = flats(place)[:2]
-    tenant = User(openid=dev_openid(app.config["WECHAT_APPID"], "tenant"), name="tenant")
-    _db.session.add(tenant)
+    tenant = factories.user("tenant")
     _db.session.add(Binding(user=tenant, flat=flat, relation="tenant", name="租户", status="approved"))
     owner_of(app, "neighbour", other)
     _db.session.commit()

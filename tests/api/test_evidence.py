@@ -12,7 +12,6 @@ from app.models import Ballot, Owner, User
 from app.services import audit
 from app.services import ballots as ballot_service
 from app.services import consultations as service
-from app.wechat.dev import dev_openid
 from tests import factories
 from tests.services.test_posters import pdf_page_contents, pdf_pages_text
 
@@ -22,11 +21,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def resident(app, name, flat):
     """A WeChat user dev-<name> bound as the owner of flat."""
-    user = User(openid=dev_openid(app.config["WECHAT_APPID"], name), name=name)
-    _db.session.add(user)
-    _db.session.flush()
-    factories.bind_owner(user, flat)
-    return user
+    return factories.resident(name, flat)
 
 
 def label(flat):

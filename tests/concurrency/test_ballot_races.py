@@ -14,11 +14,10 @@ from decimal import Decimal
 import pytest
 
 from app.extensions import db as _db
-from app.models import Ballot, Consultation, ConsultationResult, RollEntry, User, VoteSlot
+from app.models import Ballot, Consultation, ConsultationResult, RollEntry, VoteSlot
 from app.services import consultations as service
 from app.services.consultations import live_tally
 from app.services.verification import verify
-from app.wechat.dev import dev_openid
 from config import TestingConfig
 from tests import factories
 from tests.concurrency.harness import at_once, call, login_all, serve
@@ -40,10 +39,7 @@ def seed(app, prefix, owners):
     committee = factories.staff(f"{prefix}committee", "committee", "compound", comp.id)
     names = [f"{prefix}{i}" for i in range(owners)]
     for name, flat in zip(names, flats):
-        user = User(openid=dev_openid(app.config["WECHAT_APPID"], name), name=name)
-        _db.session.add(user)
-        _db.session.flush()
-        factories.bind_owner(user, flat)
+        factories.resident(name, flat)
     _db.session.commit()
     return comp, committee, names, [f.id for f in flats[:owners]]
 

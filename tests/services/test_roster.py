@@ -7,7 +7,7 @@ from openpyxl import Workbook, load_workbook
 
 from app.extensions import db as _db
 from app.models import Building, Compound, Flat, Owner, Unit
-from app.services.roster import RosterError, import_file, write_template
+from app.services.roster import RosterError, import_file
 
 HEADER = ["楼栋", "单元", "房号", "楼层", "面积", "面积来源", "业主姓名", "业主电话", "证件号", "开发商持有"]
 GOOD = [
