@@ -95,11 +95,16 @@ def _roll_entry(consultation, flat_id):
 
 def _accepting(consultation_id):
     consultation = lock(consultation_id, shared=True)
+    _ensure_accepting(consultation)
+    return consultation
+
+
+def _ensure_accepting(consultation):
+    """409 unless ballots are taken now (anything with status and closes_at: a row or a model)."""
     if consultation.status == "draft":
         raise ApiError(409, "not_open", "征询尚未开始")
     if not is_accepting(consultation):
         raise ApiError(409, "closed", "征询已截止，不能再表决")
-    return consultation
 
 
 def _check_choice(consultation, choice):
@@ -186,13 +191,8 @@ def sign(user, consultation_id, flat_id, choice, signature, idempotency_key=None
         if replay.user_id != user.id:
             raise ApiError(409, "idempotency_conflict", "该请求编号已被使用")
         return replay
-    if row.status == "draft":
-        raise ApiError(409, "not_open", "征询尚未开始")
-    if not (row.status == "open" and utcnow() < row.closes_at):  # is_accepting()
-        raise ApiError(409, "closed", "征询已截止，不能再表决")
-    keys = [o["key"] for o in row.options]
-    if choice not in keys:
-        raise ApiError(422, "validation_error", "请选择有效的选项", {"choice": keys})
+    _ensure_accepting(row)
+    _check_choice(row, choice)
     if row.binding_id is None:
         raise ApiError(403, "not_owner", "只有已绑定该房屋的业主本人可以签署表决票")
     if row.person_key is None:
@@ -228,20 +228,18 @@ def sign(user, consultation_id, flat_id, choice, signature, idempotency_key=None
         loaded_slot = _loaded(VoteSlot, slot_id)
         if loaded_slot is not None:
             set_committed_value(loaded_slot, "ballot_id", ballot_id)
-    audit.append(f"consultation:{consultation_id}", "ballot", "ballot", ballot_id, {
-        "ballot": ballot_id, "content_hash": values["content_hash"], "person": person,
-        "status": values["status"], "replaces": replaces,
-    })
-    current_app.logger.info("consultation %s %s ballot %s: %s", consultation_id, "ballot", ballot_id, values["status"])
-    return _persistent(Ballot, values)
+    ballot = _persistent(Ballot, values)
+    _record(consultation_id, "ballot", ballot, replaces=replaces)
+    return ballot
 
 
-def _record(consultation, kind, ballot, replaces=None, **extra):
-    audit.append(chain_name(consultation), kind, "ballot", ballot.id, {
+def _record(consultation_id, kind, ballot, replaces=None, **extra):
+    """The ballot's entry in its consultation's chain: the one payload shape verification replays."""
+    audit.append(chain_name(consultation_id), kind, "ballot", ballot.id, {
         "ballot": ballot.id, "content_hash": ballot.content_hash, "person": ballot.person_key,
         "status": ballot.status, "replaces": replaces, **extra,
     })
-    current_app.logger.info("consultation %s %s ballot %s: %s", consultation.id, kind, ballot.id, ballot.status)
+    current_app.logger.info("consultation %s %s ballot %s: %s", consultation_id, kind, ballot.id, ballot.status)
 
 
 def _staff_for_flat(user, consultation, flat_id):
@@ -263,7 +261,7 @@ def enter_paper(user, consultation_id, flat_id, choice, photo):
     blob = _store_blob(raw, mimetype)
     ballot = _new_ballot(consultation, entry, "paper", choice, "unconfirmed", entered_by_id=user.id,
                          signature_id=blob.id, signature_sha256=blob.sha256)
-    _record(consultation, "paper_entered", ballot)
+    _record(consultation.id, "paper_entered", ballot)
     return ballot
 
 
@@ -291,7 +289,7 @@ def confirm_paper(user, ballot_id):
         ballot.status = "current"
         slot.ballot_id = ballot.id
     db.session.flush()
-    _record(consultation, "paper_confirmed", ballot, confirmed_by=user.id)
+    _record(consultation.id, "paper_confirmed", ballot, confirmed_by=user.id)
     return ballot
 
 

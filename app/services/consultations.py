@@ -20,7 +20,8 @@ WATCHERS = CREATORS + ("grid_worker",)
 
 
 def chain_name(consultation):
-    return f"consultation:{consultation.id}"
+    """The audit chain of a consultation (given as the object or its id)."""
+    return f"consultation:{getattr(consultation, 'id', consultation)}"
 
 
 # ---------------------------------------------------------------- scope
