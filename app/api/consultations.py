@@ -7,7 +7,7 @@ from app.api.common import auth, current_user, ok
 from app.api.errors import ApiError
 from app.api.schemas import BallotIn, ConsultationIn, FlatQuery, PaperBallotIn
 from app.extensions import db
-from app.models import Ballot, Binding, Consultation, RollEntry
+from app.models import Binding, Consultation, RollEntry
 from app.models.consultations import KINDS, STATUSES
 from app.services import ballots as ballot_service
 from app.services import consultations as service
@@ -189,16 +189,8 @@ def confirm_paper(ballot_id):
 def paper_index(consultation_id):
     """Paper ballots of the consultation on flats in the caller's scope, for confirmation."""
     c = _visible(consultation_id, staff_roles=ballot_service.PAPER_STAFF)
-    rows = db.session.execute(
-        db.select(Ballot, RollEntry.label).join(RollEntry, (RollEntry.consultation_id == Ballot.consultation_id)
-                                                & (RollEntry.flat_id == Ballot.flat_id))
-        .where(Ballot.consultation_id == c.id, Ballot.channel == "paper").order_by(Ballot.id)
-    ).all()
-    visible = {b.id for b in service._scope_buildings(c) if scopes.can(current_user(), b, *ballot_service.PAPER_STAFF)}
-    building_of = dict(db.session.execute(
-        db.select(RollEntry.flat_id, RollEntry.building_id).where(RollEntry.consultation_id == c.id)).all())
     return ok([{**_ballot_view(c, b), "room": label, "receipt": b.receipt, "entered_by": b.entered_by_id,
-                "confirmed_by": b.confirmed_by_id} for b, label in rows if building_of.get(b.flat_id) in visible])
+                "confirmed_by": b.confirmed_by_id} for b, label in ballot_service.paper_ballots(current_user(), c)])
 
 
 @bp.get("/consultations/<int:consultation_id>/tally")

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Ballot, Binding, Blob, Consultation, RollEntry, VoteSlot
 from app.models.places import utcnow
 from app.services import audit, scopes
-from app.services.consultations import _begin_immediate_on_sqlite, chain_name, is_accepting, lock
+from app.services.consultations import _begin_immediate_on_sqlite, chain_name, is_accepting, lock, visible_building_ids
 
 SIGNATURE_MAX_BYTES = 200 * 1024
 PHOTO_MAX_BYTES = 3 * 1024 * 1024
@@ -291,6 +291,17 @@ def confirm_paper(user, ballot_id):
     db.session.flush()
     _record(consultation.id, "paper_confirmed", ballot, confirmed_by=user.id)
     return ballot
+
+
+def paper_ballots(user, consultation):
+    """Paper ballots on flats of the user's scope, oldest first, each with its room."""
+    visible = visible_building_ids(user, consultation, PAPER_STAFF)
+    rows = db.session.execute(
+        db.select(Ballot, RollEntry.label, RollEntry.building_id)
+        .join(RollEntry, (RollEntry.consultation_id == Ballot.consultation_id) & (RollEntry.flat_id == Ballot.flat_id))
+        .where(Ballot.consultation_id == consultation.id, Ballot.channel == "paper").order_by(Ballot.id)
+    )
+    return [(ballot, label) for ballot, label, building_id in rows if building_id in visible]
 
 
 def current_ballot(consultation, flat_id):

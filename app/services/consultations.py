@@ -67,6 +67,11 @@ def visible_to_staff(user, consultation, roles=WATCHERS):
     return any(scopes.can(user, b, *roles) for b in buildings)
 
 
+def visible_building_ids(user, consultation, roles=WATCHERS):
+    """Ids of the consultation's buildings that lie in the user's scope for these roles."""
+    return {b.id for b in _scope_buildings(consultation) if scopes.can(user, b, *roles)}
+
+
 def _scope_buildings(consultation):
     building, compound = scope_building(consultation.scope_type, consultation.scope_id)
     return [building] if building is not None else list(compound.buildings if compound else [])
@@ -352,7 +357,7 @@ def pending_flats(user, consultation):
     from app.models import Owner
     from app.services.privacy import mask_name, mask_phone
 
-    visible = {b.id for b in _scope_buildings(consultation) if scopes.can(user, b, *WATCHERS)}
+    visible = visible_building_ids(user, consultation)
     voted = set(load_votes(consultation))
     rows = db.session.execute(
         db.select(RollEntry, Flat.floor, Owner.name, Owner.phone)
