@@ -7,7 +7,7 @@ from app.api.common import auth, current_user, ok
 from app.api.errors import ApiError
 from app.api.schemas import BallotIn, ConsultationIn, FlatQuery, PaperBallotIn
 from app.extensions import db
-from app.models import Binding, Consultation, RollEntry
+from app.models import Binding, RollEntry
 from app.models.consultations import KINDS, STATUSES
 from app.services import ballots as ballot_service
 from app.services import consultations as service
@@ -95,8 +95,7 @@ def index(query):
     user = current_user()
     if not scopes.roles_of(user, *service.WATCHERS):
         raise ApiError(403, "forbidden", "请带上 flat_id 查看您房屋的征询")
-    items = db.session.scalars(db.select(Consultation).order_by(Consultation.id.desc())).all()
-    return ok([consultation_view(c) for c in items if service.visible_to_staff(user, c)])
+    return ok([consultation_view(c) for c in service.staff_consultations(user)])
 
 
 @bp.get("/consultations/<int:consultation_id>")

@@ -72,6 +72,17 @@ def visible_building_ids(user, consultation, roles=WATCHERS):
     return {b.id for b in _scope_buildings(consultation) if scopes.can(user, b, *roles)}
 
 
+def staff_consultations(user, roles=WATCHERS):
+    """Consultations in the user's scope, newest first: compounds narrowed in SQL, scopes checked here."""
+    compounds = scopes.join_place_tree(db.select(Building.compound_id).distinct()).where(
+        scopes.buildings_condition(user, *roles)
+    )
+    candidates = db.session.scalars(
+        db.select(Consultation).where(Consultation.compound_id.in_(compounds)).order_by(Consultation.id.desc())
+    )
+    return [c for c in candidates if visible_to_staff(user, c, roles)]
+
+
 def _scope_buildings(consultation):
     building, compound = scope_building(consultation.scope_type, consultation.scope_id)
     return [building] if building is not None else list(compound.buildings if compound else [])

@@ -313,3 +313,25 @@ def test_audit_verify_finds_other_tampering(app, client, login, place, cli, tamp
         conn.execute(text(tamper))
     result = cli("audit", "verify")
     assert result.exit_code != 0 and words in result.output, result.output
+
+
+def test_staff_list_only_their_scope(app, client, login, place):
+    """Does the staff list show a building's consultation to its grid worker only, and nothing of another compound?"""
+    b1, b2 = place.buildings
+    whole = factories.consultation(("compound", place))
+    only_b1 = factories.consultation(("building", b1))
+    other = factories.compound()
+    elsewhere = factories.consultation(("compound", other))
+    factories.staff("othercommittee", "committee", "compound", other.id)
+    _db.session.commit()
+
+    def ids(name):
+        resp = client.get("/api/v1/consultations", headers=login(name))
+        assert resp.status_code == 200, resp.json
+        return [c["id"] for c in resp.json["data"]]
+
+    assert ids("committee") == [only_b1.id, whole.id]
+    assert ids("gw1") == [only_b1.id, whole.id]
+    assert ids("gw2") == [whole.id]
+    assert ids("othercommittee") == [elsewhere.id]
+    assert client.get("/api/v1/consultations", headers=login("plainresident")).status_code == 403
