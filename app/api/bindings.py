@@ -2,7 +2,7 @@
 from apiflask import APIBlueprint
 
 from app.api.common import auth, current_user, ok, require_staff
-from app.api.errors import ApiError
+from app.errors import ApiError
 from app.api.schemas import BindingIn, BindingQuery, ReasonIn
 from app.api.views import binding_view
 from app.extensions import db

@@ -3,7 +3,7 @@ from apiflask import APIBlueprint
 from flask import Response
 
 from app.api.common import auth, current_user
-from app.api.errors import ApiError
+from app.errors import ApiError
 from app.extensions import db
 from app.models import Building
 from app.models.accounts import ROLES

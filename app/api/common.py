@@ -25,7 +25,7 @@ def ok(data, status=200):
 
 from apiflask import HTTPTokenAuth  # noqa: E402
 
-from app.api.errors import ApiError  # noqa: E402
+from app.errors import ApiError  # noqa: E402
 
 auth = HTTPTokenAuth(scheme="Bearer", description="POST /auth/login 返回的会话令牌")
 

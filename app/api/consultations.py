@@ -4,7 +4,7 @@ from flask import request
 from sqlalchemy.exc import IntegrityError
 
 from app.api.common import auth, current_user, ok
-from app.api.errors import ApiError
+from app.errors import ApiError
 from app.api.schemas import BallotIn, ConsultationIn, FlatQuery, PaperBallotIn
 from app.extensions import db
 from app.models import Binding, RollEntry

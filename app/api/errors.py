@@ -1,7 +1,6 @@
 """The one JSON error shape: {"error": {"code", "message", "details"}} with the right HTTP status."""
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import ApiError  # noqa: F401  (re-exported for the handlers)
 from app.extensions import db
 
 DEFAULTS = {

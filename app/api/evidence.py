@@ -3,7 +3,7 @@ from apiflask import APIBlueprint
 from flask import Response, current_app
 
 from app.api.common import auth, current_user
-from app.api.errors import ApiError
+from app.errors import ApiError
 from app.services import consultations as service
 from app.services import evidence
 

@@ -2,7 +2,7 @@
 from apiflask import APIBlueprint
 from sqlalchemy import text
 
-from app.api.errors import ApiError
+from app.errors import ApiError
 from app.extensions import db
 
 bp = APIBlueprint("health", __name__, tag="health")

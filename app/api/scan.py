@@ -2,7 +2,7 @@
 from apiflask import APIBlueprint
 
 from app.api.common import auth, ok
-from app.api.errors import ApiError
+from app.errors import ApiError
 from app.extensions import db
 from app.models import Building
 
