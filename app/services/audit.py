@@ -9,6 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -38,13 +39,18 @@ def start_chain(name):
     return chain
 
 
+_chains, _entries = AuditChain.__table__, AuditEntry.__table__
+# Built once: append() runs for every ballot.
+_HEAD = db.select(_chains.c.seq, _chains.c.head).where(_chains.c.name == bindparam("chain")).with_for_update()
+_ADVANCE = _chains.update().where(_chains.c.name == bindparam("chain")).values(seq=bindparam("new_seq"),
+                                                                              head=bindparam("new_head"))
+_INSERT_ENTRY = _entries.insert()
+
+
 def append(chain_name, kind, subject_type, subject_id, payload):
     """Append one entry; the chain's head row is locked until the caller commits. Written with Core
     statements (no unit of work: this runs for every ballot); returns the entry's hash."""
-    chains, entries = AuditChain.__table__, AuditEntry.__table__
-    row = db.session.execute(
-        db.select(chains.c.seq, chains.c.head).where(chains.c.name == chain_name).with_for_update()
-    ).first()
+    row = db.session.execute(_HEAD, {"chain": chain_name}).first()
     if row is None:
         start_chain(chain_name)
         seq, prev = 0, GENESIS
@@ -53,11 +59,11 @@ def append(chain_name, kind, subject_type, subject_id, payload):
     text = canonical(payload)
     seq += 1
     digest = entry_hash(chain_name, seq, kind, subject_type, subject_id, text, prev)
-    db.session.execute(db.update(chains).where(chains.c.name == chain_name).values(seq=seq, head=digest))
-    db.session.execute(db.insert(entries).values(
-        chain=chain_name, seq=seq, kind=kind, subject_type=subject_type, subject_id=subject_id,
-        payload=text, prev_hash=prev, hash=digest,
-    ))
+    db.session.execute(_ADVANCE, {"chain": chain_name, "new_seq": seq, "new_head": digest})
+    db.session.execute(_INSERT_ENTRY, {
+        "chain": chain_name, "seq": seq, "kind": kind, "subject_type": subject_type, "subject_id": subject_id,
+        "payload": text, "prev_hash": prev, "hash": digest,
+    })
     loaded = db.session.identity_map.get(identity_key(AuditChain, chain_name))
     if loaded is not None:  # the session's copy of the head row says what the database says
         set_committed_value(loaded, "seq", seq)

@@ -50,15 +50,19 @@ def login(code):
     return user, token, session.expires_at
 
 
+# Built once: the token check runs on every request. One round trip for the session's expiry and
+# its user, no AuthSession object.
+_SESSION_USER = (
+    db.select(User, AuthSession.expires_at).join(AuthSession, AuthSession.user_id == User.id)
+    .where(AuthSession.token_hash == db.bindparam("token_hash"))
+)
+
+
 def user_for_token(token):
     """The user of a live session, or None."""
     if not token:
         return None
-    # One round trip for the session's expiry and its user, no AuthSession object: this runs on every request.
-    row = db.session.execute(
-        db.select(User, AuthSession.expires_at).join(AuthSession, AuthSession.user_id == User.id)
-        .where(AuthSession.token_hash == _hash(token))
-    ).first()
+    row = db.session.execute(_SESSION_USER, {"token_hash": _hash(token)}).first()
     if row is None or row.expires_at <= utcnow():
         return None
     return row[0]

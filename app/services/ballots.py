@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import bindparam as param
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -137,28 +138,47 @@ def by_idempotency_key(consultation_id, key):
 _ballot, _binding, _blob, _roll, _slot_t = (Ballot.__table__, Binding.__table__, Blob.__table__,
                                             RollEntry.__table__, VoteSlot.__table__)
 _consultation = Consultation.__table__
+_replay = _ballot.alias("replay")
+
+
+# The hot path's statements are built once: building a statement costs more than running it.
+def _checks_statement(with_replay):
+    """What sign() checks, in one statement: the consultation row under the shared lock (only the
+    columns the checks read), the owner's binding, the roll entry and, with_replay, a ballot already
+    recorded under the Idempotency-Key."""
+    query = (
+        db.select(_consultation.c.status, _consultation.c.closes_at, _consultation.c.options,
+                  _binding.c.id.label("binding_id"), _roll.c.person_key)
+        .select_from(_consultation)
+        .outerjoin(_binding, db.and_(_binding.c.user_id == param("user_id"), _binding.c.flat_id == param("flat_id"),
+                                     _binding.c.relation == "owner", _binding.c.status == "approved"))
+        .outerjoin(_roll, db.and_(_roll.c.consultation_id == _consultation.c.id, _roll.c.flat_id == param("flat_id")))
+    )
+    if with_replay:
+        query = query.add_columns(_replay.c.id.label("replay_id")).outerjoin(
+            _replay, db.and_(_replay.c.consultation_id == _consultation.c.id, _replay.c.idempotency_key == param("key")))
+    return query.where(_consultation.c.id == param("consultation_id")).limit(1).with_for_update(read=True)
+
+
+_CHECKS = {False: _checks_statement(False), True: _checks_statement(True)}
+# The person's vote slot, locked, with the channel of the ballot that counts now.
+_SLOT = (
+    db.select(_slot_t.c.id, _slot_t.c.ballot_id, _ballot.c.channel)
+    .select_from(_slot_t).outerjoin(_ballot, _ballot.c.id == _slot_t.c.ballot_id)
+    .where(_slot_t.c.consultation_id == param("consultation_id"), _slot_t.c.person_key == param("person"))
+    .with_for_update()
+)
+_INSERT_BLOB, _INSERT_BALLOT = _blob.insert(), _ballot.insert()
+_SUPERSEDE = _ballot.update().where(_ballot.c.id == param("ballot_id")).values(status="superseded")
+_POINT_SLOT = _slot_t.update().where(_slot_t.c.id == param("slot_id")).values(ballot_id=param("new_ballot_id"))
 
 
 def _sign_checks(user_id, consultation_id, flat_id, idempotency_key):
-    """One statement for what sign() checks: the consultation row under the shared lock (only the
-    columns the checks read), the owner's binding, the roll entry and a ballot already recorded
-    under the Idempotency-Key. None when there is no such consultation."""
-    replay = _ballot.alias("replay")
-    columns = [_consultation.c.status, _consultation.c.closes_at, _consultation.c.options,
-               _binding.c.id.label("binding_id"), _roll.c.person_key]
-    query = (
-        db.select(*columns)
-        .select_from(_consultation)
-        .outerjoin(_binding, db.and_(_binding.c.user_id == user_id, _binding.c.flat_id == flat_id,
-                                     _binding.c.relation == "owner", _binding.c.status == "approved"))
-        .outerjoin(_roll, db.and_(_roll.c.consultation_id == _consultation.c.id, _roll.c.flat_id == flat_id))
-    )
-    if idempotency_key:
-        query = query.add_columns(replay.c.id.label("replay_id")).outerjoin(
-            replay, db.and_(replay.c.consultation_id == _consultation.c.id, replay.c.idempotency_key == idempotency_key))
-    query = query.where(_consultation.c.id == consultation_id).limit(1).with_for_update(read=True)
+    """The checks' row (see _checks_statement); None when there is no such consultation."""
     _begin_immediate_on_sqlite()
-    return db.session.execute(query).first()
+    return db.session.execute(_CHECKS[bool(idempotency_key)], {
+        "user_id": user_id, "flat_id": flat_id, "consultation_id": consultation_id, "key": idempotency_key,
+    }).first()
 
 
 def _persistent(model, values):
@@ -199,15 +219,9 @@ def sign(user, consultation_id, flat_id, choice, signature, idempotency_key=None
         raise ApiError(422, "not_on_roll", "该房屋不在本次征询范围内", {"flat_id": flat_id})
     person = row.person_key
     execute = db.session.execute
-    # The person's vote slot, locked, with the channel of the ballot that counts now.
-    slot_id, current_id, current_channel = execute(
-        db.select(_slot_t.c.id, _slot_t.c.ballot_id, _ballot.c.channel)
-        .select_from(_slot_t).outerjoin(_ballot, _ballot.c.id == _slot_t.c.ballot_id)
-        .where(_slot_t.c.consultation_id == consultation_id, _slot_t.c.person_key == person)
-        .with_for_update()
-    ).one()
+    slot_id, current_id, current_channel = execute(_SLOT, {"consultation_id": consultation_id, "person": person}).one()
     conflict = current_id is not None and current_channel != "online"
-    blob_id = execute(db.insert(_blob).values(sha256=digest, mimetype=mimetype, data=raw)).inserted_primary_key[0]
+    blob_id = execute(_INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
     values = dict(
         consultation_id=consultation_id, flat_id=flat_id, person_key=person, channel="online", choice=choice,
         status="conflict" if conflict else "current", user_id=user.id, entered_by_id=None, confirmed_by_id=None,
@@ -215,16 +229,16 @@ def sign(user, consultation_id, flat_id, choice, signature, idempotency_key=None
         idempotency_key=idempotency_key, created_at=utcnow().replace(microsecond=0),
     )
     values["content_hash"] = audit.sha256(audit.canonical(content(SimpleNamespace(**values))))
-    values["id"] = ballot_id = execute(db.insert(_ballot).values(values)).inserted_primary_key[0]
+    values["id"] = ballot_id = execute(_INSERT_BALLOT, values).inserted_primary_key[0]
     replaces = None
     if not conflict:
         if current_id is not None:
-            execute(db.update(_ballot).where(_ballot.c.id == current_id).values(status="superseded"))
+            execute(_SUPERSEDE, {"ballot_id": current_id})
             previous = _loaded(Ballot, current_id)
             if previous is not None:
                 set_committed_value(previous, "status", "superseded")
             replaces = current_id
-        execute(db.update(_slot_t).where(_slot_t.c.id == slot_id).values(ballot_id=ballot_id))
+        execute(_POINT_SLOT, {"slot_id": slot_id, "new_ballot_id": ballot_id})
         loaded_slot = _loaded(VoteSlot, slot_id)
         if loaded_slot is not None:
             set_committed_value(loaded_slot, "ballot_id", ballot_id)
