@@ -50,7 +50,8 @@ _INSERT_ENTRY = _entries.insert()
 def append(chain_name, kind, subject_type, subject_id, payload):
     """Append one entry; the chain's head row is locked until the caller commits. Written with Core
     statements (no unit of work: this runs for every ballot); returns the entry's hash."""
-    row = db.session.execute(_HEAD, {"chain": chain_name}).first()
+    execute = db.session.connection().execute  # Core statements: no ORM session layer
+    row = execute(_HEAD, {"chain": chain_name}).first()
     if row is None:
         start_chain(chain_name)
         seq, prev = 0, GENESIS
@@ -59,8 +60,8 @@ def append(chain_name, kind, subject_type, subject_id, payload):
     text = canonical(payload)
     seq += 1
     digest = entry_hash(chain_name, seq, kind, subject_type, subject_id, text, prev)
-    db.session.execute(_ADVANCE, {"chain": chain_name, "new_seq": seq, "new_head": digest})
-    db.session.execute(_INSERT_ENTRY, {
+    execute(_ADVANCE, {"chain": chain_name, "new_seq": seq, "new_head": digest})
+    execute(_INSERT_ENTRY, {
         "chain": chain_name, "seq": seq, "kind": kind, "subject_type": subject_type, "subject_id": subject_id,
         "payload": text, "prev_hash": prev, "hash": digest,
     })

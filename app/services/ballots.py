@@ -218,7 +218,7 @@ def sign(user, consultation_id, flat_id, choice, signature, idempotency_key=None
     if row.person_key is None:
         raise ApiError(422, "not_on_roll", "该房屋不在本次征询范围内", {"flat_id": flat_id})
     person = row.person_key
-    execute = db.session.execute
+    execute = db.session.connection().execute  # Core statements: no ORM session layer
     slot_id, current_id, current_channel = execute(_SLOT, {"consultation_id": consultation_id, "person": person}).one()
     conflict = current_id is not None and current_channel != "online"
     blob_id = execute(_INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
