@@ -32,13 +32,21 @@ auth = HTTPTokenAuth(scheme="Bearer", description="POST /auth/login 返回的会
 
 @auth.verify_token
 def _verify(token):
-    from app.services.auth import user_for_token
+    from app.services.auth import user_id_for_token
 
-    return user_for_token(token)
+    return user_id_for_token(token)
+
+
+def current_user_id():
+    return auth.current_user
 
 
 def current_user():
-    return auth.current_user
+    """The signed-in user, loaded on first use; the session's identity map keeps it for the request."""
+    from app.extensions import db
+    from app.models import User
+
+    return db.session.get(User, auth.current_user)
 
 
 def require_staff(*roles):

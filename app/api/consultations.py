@@ -3,7 +3,7 @@ from apiflask import APIBlueprint
 from flask import request
 from sqlalchemy.exc import IntegrityError
 
-from app.api.common import auth, current_user, ok
+from app.api.common import auth, current_user, current_user_id, ok
 from app.errors import ApiError
 from app.api.schemas import BallotIn, ConsultationIn, FlatQuery, PaperBallotIn
 from app.extensions import db
@@ -140,16 +140,16 @@ def publish(consultation_id):
 def sign(consultation_id, body):
     """An owner signs: choice and handwritten signature (PNG, base64). Accepts Idempotency-Key."""
     key = (request.headers.get("Idempotency-Key") or "").strip()[:64] or None
-    user = current_user()
+    user_id = current_user_id()
     try:
-        ballot = ballot_service.sign(user, consultation_id, body["flat_id"], body["choice"], body["signature"], key)
+        ballot = ballot_service.sign(user_id, consultation_id, body["flat_id"], body["choice"], body["signature"], key)
         answer = _sign_answer(ballot)  # before the commit, which would expire it (one SELECT more)
         db.session.commit()
     except IntegrityError:
         # The same Idempotency-Key raced itself: the one that landed is the answer.
         db.session.rollback()
         ballot = ballot_service.by_idempotency_key(consultation_id, key) if key else None
-        if ballot is None or ballot.user_id != user.id:
+        if ballot is None or ballot.user_id != user_id:
             raise
         answer = _sign_answer(ballot)
     if answer["status"] == "conflict":

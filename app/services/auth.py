@@ -50,22 +50,22 @@ def login(code):
     return user, token, session.expires_at
 
 
-# Built once: the token check runs on every request. One round trip for the session's expiry and
-# its user, no AuthSession object.
-_SESSION_USER = (
-    db.select(User, AuthSession.expires_at).join(AuthSession, AuthSession.user_id == User.id)
+# Built once: the token check runs on every request. One narrow read of the session: its user and
+# its expiry; the user itself is loaded only by a handler that needs more than the id.
+_SESSION = (
+    db.select(AuthSession.user_id, AuthSession.expires_at)
     .where(AuthSession.token_hash == db.bindparam("token_hash"))
 )
 
 
-def user_for_token(token):
-    """The user of a live session, or None."""
+def user_id_for_token(token):
+    """The id of the user of a live session, or None."""
     if not token:
         return None
-    row = db.session.execute(_SESSION_USER, {"token_hash": _hash(token)}).first()
+    row = db.session.connection().execute(_SESSION, {"token_hash": _hash(token)}).first()
     if row is None or row.expires_at <= utcnow():
         return None
-    return row[0]
+    return row.user_id
 
 
 def logout(token):

@@ -194,8 +194,8 @@ def _loaded(model, ident):
     return db.session.identity_map.get(identity_key(model, ident))
 
 
-def sign(user, consultation_id, flat_id, choice, signature, idempotency_key=None):
-    """An owner's online ballot. The last online answer counts; a ballot already counted from the
+def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=None):
+    """The online ballot of the owner signed in as user_id. The last online answer counts; a ballot already counted from the
     paper channel stands, and this one is kept as a conflict.
 
     The hot path: one statement locks the consultation (shared) and reads the binding, roll entry
@@ -203,12 +203,12 @@ def sign(user, consultation_id, flat_id, choice, signature, idempotency_key=None
     are written with Core statements (no unit of work)."""
     raw, mimetype = decode_image(signature, ("PNG",), SIGNATURE_MAX_BYTES, "签名")
     digest = hashlib.sha256(raw).hexdigest()
-    row = _sign_checks(user.id, consultation_id, flat_id, idempotency_key)
+    row = _sign_checks(user_id, consultation_id, flat_id, idempotency_key)
     if row is None:
         raise ApiError(404, "not_found", "没有找到该征询")
     if idempotency_key and row.replay_id is not None:
         replay = db.session.get(Ballot, row.replay_id)
-        if replay.user_id != user.id:
+        if replay.user_id != user_id:
             raise ApiError(409, "idempotency_conflict", "该请求编号已被使用")
         return replay
     _ensure_accepting(row)
@@ -224,7 +224,7 @@ def sign(user, consultation_id, flat_id, choice, signature, idempotency_key=None
     blob_id = execute(_INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
     values = dict(
         consultation_id=consultation_id, flat_id=flat_id, person_key=person, channel="online", choice=choice,
-        status="conflict" if conflict else "current", user_id=user.id, entered_by_id=None, confirmed_by_id=None,
+        status="conflict" if conflict else "current", user_id=user_id, entered_by_id=None, confirmed_by_id=None,
         confirmed_at=None, signature_id=blob_id, signature_sha256=digest, receipt=_receipt(),
         idempotency_key=idempotency_key, created_at=utcnow().replace(microsecond=0),
     )

@@ -45,8 +45,8 @@ def world(app, db):
     f = b1.units[0].flats
     owners = [resident(app, f"o{i}", f[i]) for i in range(3)]
     for user, flat in zip(owners, f):
-        ballot_service.sign(user, c.id, flat.id, "agree", SIG)
-    ballot_service.sign(owners[1], c.id, f[1].id, "disagree", SIG)  # changes the answer
+        ballot_service.sign(user.id, c.id, flat.id, "agree", SIG)
+    ballot_service.sign(owners[1].id, c.id, f[1].id, "disagree", SIG)  # changes the answer
     paper = ballot_service.enter_paper(gw1, c.id, f[3].id, "agree", SIG)
     ballot_service.confirm_paper(gw1b, paper.id)
     clash = ballot_service.enter_paper(gw1, c.id, f[0].id, "disagree", SIG)
@@ -173,7 +173,7 @@ def test_pdf_paginates_hundreds_of_rows(app, client, login, db):
     c = factories.consultation(("compound", comp), by=committee)
     flats = [f for u in comp.buildings[0].units for f in u.flats]
     for i, flat in enumerate(flats):
-        ballot_service.sign(resident(app, f"big{i}", flat), c.id, flat.id, "agree", SIG)
+        ballot_service.sign(resident(app, f"big{i}", flat).id, c.id, flat.id, "agree", SIG)
     _db.session.commit()
     pdf = get(client, login, c, "pdf").data
     pages = pdf_pages_text(pdf)

@@ -58,7 +58,7 @@ def owner_user(db, *flats):
 
 
 def sign(db, c, flat, choice, user=None):
-    return ballots.sign(user or owner_user(db, flat), c.id, flat.id, choice, factories.signature_png())
+    return ballots.sign((user or owner_user(db, flat)).id, c.id, flat.id, choice, factories.signature_png())
 
 
 def paper(c, flat, choice):
