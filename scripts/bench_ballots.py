@@ -8,7 +8,8 @@ live_tally under 200 ms on SQLite and on MariaDB.
 The server is gunicorn (gthread worker class, --workers x --threads, default 2 x 4) serving wsgi:app,
 started by this script on a free loopback port; logins go through the project's WeChat emulator
 (app.wechat.emulator.start_in_thread) as a resident's would. Each client thread keeps one HTTP/1.1
-connection and sends requests one after another until --requests are done or --seconds have passed.
+connection and sends requests one after another until --requests are done or --seconds have passed;
+the two endpoints take turns in --rounds rounds, so a slow spell of a shared machine weighs on both.
 Every ballot is a real POST /consultations/<id>/ballots with a PNG signature and its own
 Idempotency-Key, by owners bound to their flats; an owner signs again after every --owners
 ballots, so the later ones supersede the earlier ones as a changed answer does.
@@ -131,8 +132,17 @@ def load(port, make, total, seconds, clients):
         t.start()
     for t in threads:
         t.join(seconds + 120)
-    elapsed = time.perf_counter() - t0
-    latencies.sort()
+    return {"elapsed": time.perf_counter() - t0, "latencies": latencies, "statuses": statuses}
+
+
+def combine(parts):
+    """Requests, req/s, p50/p99 and answers over the rounds of one endpoint."""
+    latencies = sorted(x for p in parts for x in p["latencies"])
+    elapsed = sum(p["elapsed"] for p in parts)
+    statuses = {}
+    for p in parts:
+        for k, v in p["statuses"].items():
+            statuses[k] = statuses.get(k, 0) + v
     n = len(latencies)
     return {"n": n, "rps": n / elapsed, "p50": 1000 * latencies[n // 2] if n else 0,
             "p99": 1000 * latencies[min(n - 1, int(n * 0.99))] if n else 0, "statuses": statuses}
@@ -212,12 +222,14 @@ def seed_owners(db, appid, comp, owners):
 
 def bulk_ballots(db, appid, consultation, count, rnd):
     """`count` counted online ballots on distinct persons of the roll, written in batches in the shapes
-    sign() writes: Ballot rows with content hashes, VoteSlot.ballot_id, one audit entry each."""
-    from app.models import AuditChain, AuditEntry, Ballot, Blob, RollEntry, User, VoteSlot
+    sign() writes: Ballot rows with content hashes, one entry each in the person's chain, and the vote
+    slot pointing at the ballot with the chain's head."""
+    from app.models import AuditEntry, Ballot, Blob, RollEntry, User, VoteSlot
+    from app.models.audit import GENESIS
+    from app.models.consultations import slot_chain
     from app.models.places import utcnow
     from app.services import audit
     from app.services.ballots import _receipt, content_hash
-    from app.services.consultations import chain_name
     from app.wechat.dev import dev_openid
 
     flat_of = {}
@@ -235,10 +247,8 @@ def bulk_ballots(db, appid, consultation, count, rnd):
     db.session.add_all(users)
     db.session.flush()
     next_id = (db.session.scalar(db.select(db.func.max(Ballot.id))) or 0) + 1
-    chain = db.session.scalar(db.select(AuditChain).where(AuditChain.name == chain_name(consultation)).with_for_update())
     at = utcnow().replace(microsecond=0)
     ballots, slot_rows, entries = [], [], []
-    seq, head = chain.seq, chain.head
     for i, (person, user) in enumerate(zip(persons, users)):
         choice = "agree" if i % 10 < 7 else "disagree" if i % 10 < 9 else "abstain"
         b = Ballot(id=next_id + i, consultation_id=consultation.id, flat_id=flat_of[person], person_key=person,
@@ -248,20 +258,15 @@ def bulk_ballots(db, appid, consultation, count, rnd):
         ballots.append({c: getattr(b, c) for c in ("id", "consultation_id", "flat_id", "person_key", "channel", "choice",
                                                    "status", "user_id", "signature_id", "signature_sha256", "receipt",
                                                    "created_at", "content_hash")})
-        slot_rows.append({"id": slots[person], "ballot_id": b.id})
-        text = audit.canonical({"ballot": b.id, "content_hash": b.content_hash, "person": person, "status": "current",
-                                "replaces": None})
-        seq += 1
-        digest = audit.entry_hash(chain.name, seq, "ballot", "ballot", b.id, text, head)
-        entries.append({"chain": chain.name, "seq": seq, "kind": "ballot", "subject_type": "ballot", "subject_id": b.id,
-                        "payload": text, "prev_hash": head, "hash": digest})
-        head = digest
+        entry = audit.link(slot_chain(consultation.id, slots[person]), 1, GENESIS, "ballot", "ballot", b.id, {
+            "ballot": b.id, "content_hash": b.content_hash, "person": person, "status": "current", "replaces": None})
+        entries.append(entry)
+        slot_rows.append({"id": slots[person], "ballot_id": b.id, "seq": 1, "head": entry["hash"]})
     for start in range(0, count, 1000):
         db.session.execute(db.insert(Ballot), ballots[start:start + 1000])
     db.session.execute(db.update(VoteSlot), slot_rows)
     for start in range(0, count, 1000):
         db.session.execute(db.insert(AuditEntry), entries[start:start + 1000])
-    chain.seq, chain.head = seq, head
     db.session.flush()
 
 
@@ -289,6 +294,7 @@ def main():
     parser.add_argument("--clients", type=int, default=16, help="concurrent client threads (default 16)")
     parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint (default 2000)")
     parser.add_argument("--seconds", type=float, default=30, help="at most this long per endpoint (default 30)")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds in which the endpoints take turns (default 4)")
     parser.add_argument("--owners", type=int, default=400, help="owners signing in the load (default 400)")
     parser.add_argument("--flats", type=int, default=5000, help="flats of the tally compound (multiple of 200)")
     parser.add_argument("--ballots", type=int, default=4000, help="counted ballots in the tally compound")
@@ -374,8 +380,18 @@ def main():
                     {"Authorization": tokens[name], "Idempotency-Key": f"bench-{run_id}-{i}"})
 
         load(port, bare, 100, 10, args.clients)  # warm-up: connections, worker imports, pools
-        results = {"GET /healthz": load(port, bare, args.requests, args.seconds, args.clients),
-                   "POST /consultations/<id>/ballots": load(port, ballot, args.requests, args.seconds, args.clients)}
+        # The endpoints take turns in --rounds rounds, so a slow spell of this shared machine falls on both.
+        endpoints = {"GET /healthz": bare, "POST /consultations/<id>/ballots": ballot}
+        rounds = {label: [] for label in endpoints}
+        sent = dict.fromkeys(endpoints, 0)
+        for r in range(args.rounds):
+            for label, make in endpoints.items():
+                share = args.requests * (r + 1) // args.rounds - args.requests * r // args.rounds
+                offset = sent[label]
+                rounds[label].append(load(port, lambda i, make=make, offset=offset: make(offset + i), share,
+                                          args.seconds / args.rounds, args.clients))
+                sent[label] += share
+        results = {label: combine(parts) for label, parts in rounds.items()}
         print(f"{'endpoint':34} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  answers")
         for label, r in results.items():
             print(f"{label:34} {r['n']:8d} {r['rps']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f}  {r['statuses']}")

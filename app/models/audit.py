@@ -1,4 +1,5 @@
-"""The hash-chained audit log: one chain per consultation or plan; each entry seals the one before."""
+"""The hash-chained audit log: one chain per consultation or plan, and one per person of a
+consultation's roll for their ballots (its head kept in their vote slot); each entry seals the one before."""
 from datetime import datetime
 
 from sqlalchemy import String, Text, UniqueConstraint
@@ -6,6 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.places import utcnow
+
+GENESIS = "0" * 64  # the "previous hash" of a chain's first entry
 
 
 class AuditChain(db.Model):

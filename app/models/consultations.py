@@ -7,6 +7,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.audit import GENESIS
 from app.models.places import utcnow
 
 # Images up to a few MB: MEDIUMBLOB (16 MB) on MySQL/MariaDB, whose plain BLOB stops at 64 KB.
@@ -63,13 +64,27 @@ class RollEntry(db.Model):
 
 
 class VoteSlot(db.Model):
-    """One per person of the roll: which ballot currently counts. Locked row by row while signing."""
+    """One per person of the roll: which ballot counts now, and the head of the person's own audit
+    chain (each of their ballots, online or paper, in order). Locked row by row while signing, so a
+    person's ballots are chained one after another while different people sign side by side."""
 
     __table_args__ = (UniqueConstraint("consultation_id", "person_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
     person_key: Mapped[str] = mapped_column(String(32))
     ballot_id: Mapped[int | None] = mapped_column(ForeignKey("ballot.id"))
+    seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    head: Mapped[str] = mapped_column(String(64), default=GENESIS, server_default=GENESIS)
+
+    @property
+    def chain(self):
+        return slot_chain(self.consultation_id, self.id)
+
+
+def slot_chain(consultation_id, slot_id):
+    """The audit chain of one person's ballots: named under its consultation, so one range scan
+    of (chain, seq) reads a consultation's person chains."""
+    return f"consultation:{consultation_id}/slot:{slot_id}"
 
 
 class Blob(db.Model):

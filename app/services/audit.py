@@ -15,8 +15,7 @@ from sqlalchemy.orm.util import identity_key
 
 from app.extensions import db
 from app.models import AuditChain, AuditEntry
-
-GENESIS = "0" * 64
+from app.models.audit import GENESIS
 
 
 def canonical(value):
@@ -47,9 +46,21 @@ _ADVANCE = _chains.update().where(_chains.c.name == bindparam("chain")).values(s
 _INSERT_ENTRY = _entries.insert()
 
 
+def link(chain_name, seq, prev, kind, subject_type, subject_id, payload):
+    """The row of entry number `seq` after the entry hashed `prev`; its "hash" is the chain's new head."""
+    text = canonical(payload)
+    return {"chain": chain_name, "seq": seq, "kind": kind, "subject_type": subject_type, "subject_id": subject_id,
+            "payload": text, "prev_hash": prev, "hash": entry_hash(chain_name, seq, kind, subject_type, subject_id, text, prev)}
+
+
+def write(entry):
+    """Insert an entry made by link(); the caller keeps the head where its chain keeps it."""
+    db.session.connection().execute(_INSERT_ENTRY, entry)
+
+
 def append(chain_name, kind, subject_type, subject_id, payload):
-    """Append one entry; the chain's head row is locked until the caller commits. Written with Core
-    statements (no unit of work: this runs for every ballot); returns the entry's hash."""
+    """Append one entry to a chain headed in audit_chain; the head row is locked until the caller
+    commits. Returns the entry's hash."""
     execute = db.session.connection().execute  # Core statements: no ORM session layer
     row = execute(_HEAD, {"chain": chain_name}).first()
     if row is None:
@@ -57,19 +68,14 @@ def append(chain_name, kind, subject_type, subject_id, payload):
         seq, prev = 0, GENESIS
     else:
         seq, prev = row
-    text = canonical(payload)
-    seq += 1
-    digest = entry_hash(chain_name, seq, kind, subject_type, subject_id, text, prev)
-    execute(_ADVANCE, {"chain": chain_name, "new_seq": seq, "new_head": digest})
-    execute(_INSERT_ENTRY, {
-        "chain": chain_name, "seq": seq, "kind": kind, "subject_type": subject_type, "subject_id": subject_id,
-        "payload": text, "prev_hash": prev, "hash": digest,
-    })
+    entry = link(chain_name, seq + 1, prev, kind, subject_type, subject_id, payload)
+    execute(_ADVANCE, {"chain": chain_name, "new_seq": entry["seq"], "new_head": entry["hash"]})
+    write(entry)
     loaded = db.session.identity_map.get(identity_key(AuditChain, chain_name))
     if loaded is not None:  # the session's copy of the head row says what the database says
-        set_committed_value(loaded, "seq", seq)
-        set_committed_value(loaded, "head", digest)
-    return digest
+        set_committed_value(loaded, "seq", entry["seq"])
+        set_committed_value(loaded, "head", entry["hash"])
+    return entry["hash"]
 
 
 def head(chain_name):
@@ -87,30 +93,32 @@ class Problem:
 
 
 def verify_chains():
-    """Check every chain link by link; returns the first problem of each broken chain."""
+    """Check every chain headed in audit_chain link by link; the first problem of each broken chain."""
     problems = []
     for chain in db.session.scalars(db.select(AuditChain).order_by(AuditChain.name)):
-        problem = _verify_chain(chain)
+        entries = db.session.scalars(
+            db.select(AuditEntry).where(AuditEntry.chain == chain.name).order_by(AuditEntry.seq)
+        )
+        problem = check_links(chain.name, entries, chain.seq, chain.head)
         if problem:
             problems.append(Problem(chain.name, problem))
     return problems
 
 
-def _verify_chain(chain):
+def check_links(name, entries, seq, head):
+    """The first broken link of a chain whose entries (in seq order) should end at (seq, head); None if whole."""
     prev, expected_seq = GENESIS, 1
-    entries = db.session.scalars(
-        db.select(AuditEntry).where(AuditEntry.chain == chain.name).order_by(AuditEntry.seq)
-    )
     for entry in entries:
         if entry.seq != expected_seq:
             return f"第 {expected_seq} 条记录缺失（被删除） / entry {expected_seq} is missing (deleted)"
         if entry.prev_hash != prev:
             return f"第 {entry.seq} 条记录（id {entry.id}）的前一哈希不符 / entry {entry.seq} (id {entry.id}) does not follow its predecessor"
-        digest = entry_hash(chain.name, entry.seq, entry.kind, entry.subject_type, entry.subject_id, entry.payload, entry.prev_hash)
+        digest = entry_hash(name, entry.seq, entry.kind, entry.subject_type, entry.subject_id, entry.payload, entry.prev_hash)
         if digest != entry.hash:
             return f"第 {entry.seq} 条记录（id {entry.id}，{entry.kind}）被改动 / entry {entry.seq} (id {entry.id}, {entry.kind}) was edited"
         prev, expected_seq = entry.hash, expected_seq + 1
-    if expected_seq - 1 != chain.seq or prev != chain.head:
-        return f"链尾记录缺失：应有 {chain.seq} 条，实有 {expected_seq - 1} 条 / entries at the end are missing"
+    if expected_seq - 1 < seq:
+        return f"链尾记录缺失：应有 {seq} 条，实有 {expected_seq - 1} 条 / entries at the end are missing"
+    if expected_seq - 1 != seq or prev != head:
+        return f"链头与最后一条记录不符（链头记为第 {seq} 条） / the chain's head does not match its last entry"
     return None
-

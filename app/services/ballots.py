@@ -19,7 +19,8 @@ from app.extensions import db
 from app.models import Ballot, Binding, Blob, Consultation, RollEntry, VoteSlot
 from app.models.places import utcnow
 from app.services import audit, scopes
-from app.services.consultations import _begin_immediate_on_sqlite, chain_name, is_accepting, lock, visible_building_ids
+from app.models.consultations import slot_chain
+from app.services.consultations import _begin_immediate_on_sqlite, is_accepting, lock, visible_building_ids
 
 SIGNATURE_MAX_BYTES = 200 * 1024
 PHOTO_MAX_BYTES = 3 * 1024 * 1024
@@ -126,8 +127,10 @@ def _new_ballot(consultation, entry, channel, choice, status, **fields):
 
 
 def _slot(consultation, person_key):
+    """The person's vote slot, locked, as the database holds it now."""
     return db.session.scalar(
         db.select(VoteSlot).filter_by(consultation_id=consultation.id, person_key=person_key).with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
@@ -161,16 +164,18 @@ def _checks_statement(with_replay):
 
 
 _CHECKS = {False: _checks_statement(False), True: _checks_statement(True)}
-# The person's vote slot, locked, with the channel of the ballot that counts now.
+# The person's vote slot, locked, with the channel of the ballot that counts now and the head of
+# the person's chain.
 _SLOT = (
-    db.select(_slot_t.c.id, _slot_t.c.ballot_id, _ballot.c.channel)
+    db.select(_slot_t.c.id, _slot_t.c.ballot_id, _ballot.c.channel, _slot_t.c.seq, _slot_t.c.head)
     .select_from(_slot_t).outerjoin(_ballot, _ballot.c.id == _slot_t.c.ballot_id)
     .where(_slot_t.c.consultation_id == param("consultation_id"), _slot_t.c.person_key == param("person"))
     .with_for_update()
 )
 _INSERT_BLOB, _INSERT_BALLOT = _blob.insert(), _ballot.insert()
 _SUPERSEDE = _ballot.update().where(_ballot.c.id == param("ballot_id")).values(status="superseded")
-_POINT_SLOT = _slot_t.update().where(_slot_t.c.id == param("slot_id")).values(ballot_id=param("new_ballot_id"))
+_ADVANCE_SLOT = _slot_t.update().where(_slot_t.c.id == param("slot_id")).values(
+    ballot_id=param("new_ballot_id"), seq=param("new_seq"), head=param("new_head"))
 
 
 def _sign_checks(user_id, consultation_id, flat_id, idempotency_key):
@@ -195,12 +200,13 @@ def _loaded(model, ident):
 
 
 def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=None):
-    """The online ballot of the owner signed in as user_id. The last online answer counts; a ballot already counted from the
-    paper channel stands, and this one is kept as a conflict.
+    """The online ballot of the owner signed in as user_id. The last online answer counts; a ballot
+    already counted from the paper channel stands, and this one is kept as a conflict.
 
     The hot path: one statement locks the consultation (shared) and reads the binding, roll entry
-    and a replayed Idempotency-Key; one locks the vote slot with the ballot counted now; the rows
-    are written with Core statements (no unit of work)."""
+    and a replayed Idempotency-Key; one locks the person's vote slot, which holds the ballot counted
+    now and the head of the person's audit chain; the rows are written with Core statements (no
+    unit of work). Nothing here is locked by every ballot of the consultation."""
     raw, mimetype = decode_image(signature, ("PNG",), SIGNATURE_MAX_BYTES, "签名")
     digest = hashlib.sha256(raw).hexdigest()
     row = _sign_checks(user_id, consultation_id, flat_id, idempotency_key)
@@ -219,7 +225,8 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
         raise ApiError(422, "not_on_roll", "该房屋不在本次征询范围内", {"flat_id": flat_id})
     person = row.person_key
     execute = db.session.connection().execute  # Core statements: no ORM session layer
-    slot_id, current_id, current_channel = execute(_SLOT, {"consultation_id": consultation_id, "person": person}).one()
+    slot_id, current_id, current_channel, seq, head = execute(
+        _SLOT, {"consultation_id": consultation_id, "person": person}).one()
     conflict = current_id is not None and current_channel != "online"
     blob_id = execute(_INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
     values = dict(
@@ -231,29 +238,41 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
     values["content_hash"] = audit.sha256(audit.canonical(content(SimpleNamespace(**values))))
     values["id"] = ballot_id = execute(_INSERT_BALLOT, values).inserted_primary_key[0]
     replaces = None
-    if not conflict:
-        if current_id is not None:
-            execute(_SUPERSEDE, {"ballot_id": current_id})
-            previous = _loaded(Ballot, current_id)
-            if previous is not None:
-                set_committed_value(previous, "status", "superseded")
-            replaces = current_id
-        execute(_POINT_SLOT, {"slot_id": slot_id, "new_ballot_id": ballot_id})
-        loaded_slot = _loaded(VoteSlot, slot_id)
-        if loaded_slot is not None:
-            set_committed_value(loaded_slot, "ballot_id", ballot_id)
+    if not conflict and current_id is not None:
+        execute(_SUPERSEDE, {"ballot_id": current_id})
+        previous = _loaded(Ballot, current_id)
+        if previous is not None:
+            set_committed_value(previous, "status", "superseded")
+        replaces = current_id
     ballot = _persistent(Ballot, values)
-    _record(consultation_id, "ballot", ballot, replaces=replaces)
+    entry = _record(slot_id, seq, head, "ballot", ballot, replaces=replaces)
+    counted = current_id if conflict else ballot_id
+    execute(_ADVANCE_SLOT, {"slot_id": slot_id, "new_ballot_id": counted, "new_seq": entry["seq"],
+                            "new_head": entry["hash"]})
+    loaded_slot = _loaded(VoteSlot, slot_id)
+    if loaded_slot is not None:
+        for key, value in (("ballot_id", counted), ("seq", entry["seq"]), ("head", entry["hash"])):
+            set_committed_value(loaded_slot, key, value)
     return ballot
 
 
-def _record(consultation_id, kind, ballot, replaces=None, **extra):
-    """The ballot's entry in its consultation's chain: the one payload shape verification replays."""
-    audit.append(chain_name(consultation_id), kind, "ballot", ballot.id, {
+def _record(slot_id, seq, head, kind, ballot, replaces=None, **extra):
+    """The ballot's entry in its person's chain, after entry `seq` hashed `head`: the one payload
+    shape verification replays. Returns the entry; the caller moves the slot's head to it."""
+    entry = audit.link(slot_chain(ballot.consultation_id, slot_id), seq + 1, head, kind, "ballot", ballot.id, {
         "ballot": ballot.id, "content_hash": ballot.content_hash, "person": ballot.person_key,
         "status": ballot.status, "replaces": replaces, **extra,
     })
-    current_app.logger.info("consultation %s %s ballot %s: %s", consultation_id, kind, ballot.id, ballot.status)
+    audit.write(entry)
+    current_app.logger.info("consultation %s %s ballot %s: %s", ballot.consultation_id, kind, ballot.id, ballot.status)
+    return entry
+
+
+def _record_in_slot(slot, kind, ballot, **extra):
+    """_record for a slot loaded through the ORM (the paper channel), its head moved along."""
+    entry = _record(slot.id, slot.seq, slot.head, kind, ballot, **extra)
+    slot.seq, slot.head = entry["seq"], entry["hash"]
+    db.session.flush()
 
 
 def _staff_for_flat(user, consultation, flat_id):
@@ -272,10 +291,11 @@ def enter_paper(user, consultation_id, flat_id, choice, photo):
     _staff_for_flat(user, consultation, flat_id)
     _check_choice(consultation, choice)
     entry = _roll_entry(consultation, flat_id)
+    slot = _slot(consultation, entry.person_key)  # the person's chain: locked as signing locks it
     blob = _store_blob(raw, mimetype)
     ballot = _new_ballot(consultation, entry, "paper", choice, "unconfirmed", entered_by_id=user.id,
                          signature_id=blob.id, signature_sha256=blob.sha256)
-    _record(consultation.id, "paper_entered", ballot)
+    _record_in_slot(slot, "paper_entered", ballot)
     return ballot
 
 
@@ -303,7 +323,7 @@ def confirm_paper(user, ballot_id):
         ballot.status = "current"
         slot.ballot_id = ballot.id
     db.session.flush()
-    _record(consultation.id, "paper_confirmed", ballot, confirmed_by=user.id)
+    _record_in_slot(slot, "paper_confirmed", ballot, confirmed_by=user.id)
     return ballot
 
 

@@ -176,6 +176,16 @@ def roll_digest(entries):
     return audit.sha256(audit.canonical(rows))
 
 
+def slots_digest(consultation):
+    """One hash over every vote slot: the ballot it counts and the head of the person's chain.
+    Stored in the result's entry, it seals the person chains into the consultation's chain."""
+    rows = db.session.execute(
+        db.select(VoteSlot.id, VoteSlot.person_key, VoteSlot.ballot_id, VoteSlot.seq, VoteSlot.head)
+        .where(VoteSlot.consultation_id == consultation.id).order_by(VoteSlot.id)
+    )
+    return audit.sha256(audit.canonical([list(row) for row in rows]))
+
+
 def open_(user, consultation_id):
     """Freeze the roll (flats, persons, areas) with its digest and open for ballots.
     user None is the scheduler opening a draft at its opens_at."""
@@ -286,7 +296,7 @@ def close(consultation_id, user=None, now=None):
     db.session.flush()
     audit.append(chain_name(consultation), "result", "consultation_result", result.id, {
         "passed": result.passed, "content_hash": result.content_hash, "roll_digest": result.roll_digest,
-        "by": user.id if user else "scheduler",
+        "slots_digest": slots_digest(consultation), "by": user.id if user else "scheduler",
     })
     current_app.logger.info("consultation %s closed: %s", consultation.id, "passed" if result.passed else "failed")
     return consultation, result

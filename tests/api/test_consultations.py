@@ -5,8 +5,9 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db as _db
-from app.models import Ballot, ConsultationResult
+from app.models import Ballot, ConsultationResult, VoteSlot
 from app.models.places import utcnow
+from app.services import consultations as service
 from app.services.consultations import close_due
 from tests import factories
 
@@ -297,22 +298,50 @@ def test_audit_verify_names_an_edited_ballot(app, client, login, place, cli):
 
 
 @pytest.mark.parametrize("tamper, words", [
-    ("DELETE FROM audit_entry WHERE seq = 2", "缺失"),
-    ("DELETE FROM audit_entry WHERE seq = 1", "第 1 条记录缺失"),
-    ("UPDATE audit_entry SET payload = REPLACE(payload, 'current', 'conflict') WHERE seq = 2", "被改动"),
+    ("DELETE FROM audit_entry WHERE kind = 'ballot' AND seq = 2", "链尾记录缺失"),
+    ("DELETE FROM audit_entry WHERE kind = 'ballot' AND seq = 1", "第 1 条记录缺失"),
+    ("DELETE FROM audit_entry WHERE kind = 'roll_frozen'", "链尾记录缺失"),
+    ("UPDATE audit_entry SET payload = REPLACE(payload, 'current', 'conflict') WHERE kind = 'ballot' AND seq = 2", "被改动"),
     ("UPDATE vote_slot SET ballot_id = NULL", "计票位"),
+    ("UPDATE vote_slot SET head = REPLACE(head, 'a', 'b') WHERE seq = 2", "链头与最后一条记录不符"),
+    ("UPDATE ballot SET status = 'current'", "状态被改动"),
     ("UPDATE roll_entry SET area = area + 1", "冻结名册被改动"),
 ])
 def test_audit_verify_finds_other_tampering(app, client, login, place, cli, tamper, words):
+    """Does `flask audit verify` notice an entry deleted or edited, a slot or a head moved, a ballot's status or the roll changed?"""
     c = factories.consultation(("compound", place))
     flat = flats(place)[0]
     owner_of(app, "t", flat)
-    client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("t"),
-                json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+    for choice in ("agree", "disagree"):  # the person's chain: the first answer, then the changed one
+        client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("t"),
+                    json={"flat_id": flat.id, "choice": choice, "signature": SIG})
+    assert cli("audit", "verify").exit_code == 0
     with _db.engine.begin() as conn:
         conn.execute(text(tamper))
     result = cli("audit", "verify")
     assert result.exit_code != 0 and words in result.output, result.output
+
+
+def test_a_closed_consultation_seals_every_persons_chain(app, client, login, place, cli):
+    """Once closed, does verify notice a ballot erased with its whole trail (entries, slot head, the ballot itself)?"""
+    c = factories.consultation(("compound", place))
+    all_flats = flats(place)
+    for i, flat in enumerate(all_flats[:2]):
+        owner_of(app, f"s{i}", flat)
+        client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login(f"s{i}"),
+                    json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+    service.close(c.id)
+    _db.session.commit()
+    assert cli("audit", "verify").exit_code == 0
+    erased = _db.session.scalars(_db.select(Ballot).order_by(Ballot.id)).all()[1]
+    slot = _db.session.scalar(_db.select(VoteSlot).filter_by(consultation_id=c.id, person_key=erased.person_key))
+    with _db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entry WHERE chain = :chain"), {"chain": slot.chain})
+        conn.execute(text("UPDATE vote_slot SET ballot_id = NULL, seq = 0, head = :genesis WHERE id = :id"),
+                     {"genesis": "0" * 64, "id": slot.id})
+        conn.execute(text("DELETE FROM ballot WHERE id = :id"), {"id": erased.id})
+    result = cli("audit", "verify")
+    assert result.exit_code != 0 and "截止后计票位或个人表决记录链被改动" in result.output, result.output
 
 
 def test_staff_list_only_their_scope(app, client, login, place):
