@@ -221,10 +221,13 @@ def open_(user, consultation_id):
 
 
 def load_roll(consultation):
-    rows = db.session.execute(
-        db.select(RollEntry.flat_id, RollEntry.person_key, RollEntry.area, RollEntry.building_id, RollEntry.unit_id,
-                  RollEntry.label).where(RollEntry.consultation_id == consultation.id)
-    )
+    """The frozen roll as the count reads it; room labels only for required consenters (the count
+    names those still missing), since thousands of labels cost the tally time."""
+    required = consultation.rule.get("required_consent_flat_ids") or []
+    columns = [RollEntry.flat_id, RollEntry.person_key, RollEntry.area, RollEntry.building_id, RollEntry.unit_id]
+    if required:
+        columns.append(db.case((RollEntry.flat_id.in_(required), RollEntry.label), else_=""))
+    rows = db.session.execute(db.select(*columns).where(RollEntry.consultation_id == consultation.id))
     return [tally.RollFlat(*row) for row in rows]
 
 
