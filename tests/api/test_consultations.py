@@ -344,6 +344,32 @@ def test_a_closed_consultation_seals_every_persons_chain(app, client, login, pla
     assert result.exit_code != 0 and "截止后计票位或个人表决记录链被改动" in result.output, result.output
 
 
+def test_ballots_chained_before_person_chains_still_verify(app, client, login, place, cli):
+    """Are ballots recorded in the consultation's own chain (before migration 0005) still checked, edits named?"""
+    from app.services import audit
+
+    c = factories.consultation(("compound", place))
+    flat = flats(place)[0]
+    owner_of(app, "old", flat)
+    client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("old"),
+                json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+    ballot = _db.session.scalar(_db.select(Ballot).filter_by(consultation_id=c.id))
+    slot = _db.session.scalar(_db.select(VoteSlot).filter_by(consultation_id=c.id, person_key=ballot.person_key))
+    # Rewrite the trail as revision 0004 wrote it: the entry in the consultation's chain, no person chain.
+    with _db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entry WHERE chain = :chain"), {"chain": slot.chain})
+        conn.execute(text("UPDATE vote_slot SET seq = 0, head = :genesis WHERE id = :id"), {"genesis": "0" * 64, "id": slot.id})
+    audit.append(service.chain_name(c), "ballot", "ballot", ballot.id, {
+        "ballot": ballot.id, "content_hash": ballot.content_hash, "person": ballot.person_key, "status": "current",
+        "replaces": None})
+    _db.session.commit()
+    assert cli("audit", "verify").exit_code == 0
+    with _db.engine.begin() as conn:
+        conn.execute(text("UPDATE ballot SET choice = 'disagree' WHERE id = :id"), {"id": ballot.id})
+    result = cli("audit", "verify")
+    assert result.exit_code != 0 and f"表决票 id {ballot.id}" in result.output and "被改动" in result.output, result.output
+
+
 def test_staff_list_only_their_scope(app, client, login, place):
     """Does the staff list show a building's consultation to its grid worker only, and nothing of another compound?"""
     b1, b2 = place.buildings
