@@ -46,7 +46,8 @@ def current_user():
     from app.extensions import db
     from app.models import User
 
-    return db.session.get(User, auth.current_user)
+    user_id = auth.current_user
+    return db.session.get(User, user_id) if user_id is not None else None
 
 
 def require_staff(*roles):
