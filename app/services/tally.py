@@ -183,13 +183,20 @@ def still_needed_text(participation, approval):
     return "；".join(parts) if parts else "已达到表决规则的要求"
 
 
+def _node(node_id, **extra):
+    return {"id": node_id, "flats": 0, "answered": 0, "area": Decimal(0), "answered_area": Decimal(0),
+            "choices": defaultdict(int), **extra}
+
+
 def _breakdown(roll, votes):
     buildings = {}
     for f in roll:
-        b = buildings.setdefault(f.building_id, {"id": f.building_id, "flats": 0, "answered": 0, "area": Decimal(0),
-                                                 "answered_area": Decimal(0), "choices": defaultdict(int), "units": {}})
-        u = b["units"].setdefault(f.unit_id, {"id": f.unit_id, "flats": 0, "answered": 0, "area": Decimal(0),
-                                              "answered_area": Decimal(0), "choices": defaultdict(int)})
+        b = buildings.get(f.building_id)
+        if b is None:  # not setdefault: that would build a node for every flat of a 5,000-flat roll
+            b = buildings[f.building_id] = _node(f.building_id, units={})
+        u = b["units"].get(f.unit_id)
+        if u is None:
+            u = b["units"][f.unit_id] = _node(f.unit_id)
         choice = votes.get(f.person_key)
         for node in (b, u):
             node["flats"] += 1
