@@ -22,7 +22,7 @@ from app.models.places import utcnow
 from app.services import audit
 from app.services.ballots import STATUS_NAMES
 from app.services.ballots import content_hash as ballot_content_hash
-from app.services.consultations import chain_name, result_of, tally_for
+from app.services.consultations import chain_name, result_of, slots_digest, tally_for
 from app.services.privacy import mask_name
 from app.services.tally import MEASURE_NAMES
 
@@ -119,6 +119,7 @@ def evidence_header(c, tally=None):
         ("名册", f"{roll['flats']} 户，业主人数 {roll['persons']} 人，专有部分面积 {roll['area']} m²（开始时冻结）"),
         ("名册摘要", c.roll_digest or "—"),
         ("审计链头", f"{head}（共 {seq} 条记录）"),
+        ("表决链摘要", f"{slots_digest(c)}（每位业主一条表决记录链，截止时封存入审计链）"),
         ("生成时间", beijing(generated) + "（北京时间）"),
     ]
     return {"rows": rows, "roll_digest": c.roll_digest or "", "chain_head": head, "chain_seq": seq,
@@ -417,7 +418,7 @@ def evidence_pdf(c):
     story = [Paragraph(escape(f"表决证据：{c.title}"), title_style),
              Paragraph(escape(f"{header['rows'][0][1]}"), ParagraphStyle("sub", parent=base, fontSize=9, textColor=grey)),
              Spacer(1, 4)]
-    info = Table([[p(label, base), p(value, ParagraphStyle("v", parent=base, fontName=mono) if label in ("名册摘要", "审计链头") else base)]
+    info = Table([[p(label, base), p(value, ParagraphStyle("v", parent=base, fontName=mono) if label in ("名册摘要", "审计链头", "表决链摘要") else base)]
                   for label, value in header["rows"][1:]], colWidths=[60, 700])
     info.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
