@@ -22,7 +22,7 @@ def engine_options(url):
     are instead replaced after an hour (pool_recycle), well inside the server's idle timeout
     (wait_timeout, 8 hours by default); one that died anyway (server restart) fails its request and
     is discarded by the pool."""
-    options = {"pool_recycle": 3600}
+    options = {"pool_recycle": 3600, "pool_reset_on_return": None}  # app._reset_only_open_transactions resets
     if (url or "").startswith("mysql"):
         options["isolation_level"] = "READ COMMITTED"
     return options

@@ -36,6 +36,7 @@ def register_extensions(app):
     db.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine)
+        _reset_only_open_transactions(db.engine)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
 
 
@@ -60,6 +61,30 @@ def register_commands(app):
 
     for command in COMMANDS:
         app.cli.add_command(command)
+
+
+def _reset_only_open_transactions(engine):
+    """A connection going back to the pool is rolled back only if the database says a transaction
+    is still open (the engine is made with pool_reset_on_return=None, see config.engine_options).
+    The pool's own reset rolled back after every commit too: one round trip more per write."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "reset")
+    def _reset(dbapi_connection, _record, _state):
+        if _in_transaction(dbapi_connection):
+            dbapi_connection.rollback()
+
+
+def _in_transaction(dbapi_connection):
+    """What the driver knows of the server's transaction state; True when it cannot tell."""
+    if hasattr(dbapi_connection, "in_transaction"):  # sqlite3
+        return dbapi_connection.in_transaction
+    status = getattr(dbapi_connection, "server_status", None)  # PyMySQL: flags of the last OK/EOF packet
+    if status is None:
+        return True
+    from pymysql.constants.SERVER_STATUS import SERVER_STATUS_IN_TRANS
+
+    return bool(status & SERVER_STATUS_IN_TRANS)
 
 
 def _tune_sqlite(engine):
