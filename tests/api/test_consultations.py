@@ -303,7 +303,7 @@ def test_audit_verify_names_an_edited_ballot(app, client, login, place, cli):
     ("DELETE FROM audit_entry WHERE kind = 'roll_frozen'", "链尾记录缺失"),
     ("UPDATE audit_entry SET payload = REPLACE(payload, 'current', 'conflict') WHERE kind = 'ballot' AND seq = 2", "被改动"),
     ("UPDATE vote_slot SET ballot_id = NULL", "计票位"),
-    ("UPDATE vote_slot SET head = REPLACE(head, 'a', 'b') WHERE seq = 2", "链头与最后一条记录不符"),
+    ("UPDATE vote_slot SET head = '" + "f" * 64 + "' WHERE seq = 2", "链头与最后一条记录不符"),
     ("UPDATE ballot SET status = 'current'", "状态被改动"),
     ("UPDATE roll_entry SET area = area + 1", "冻结名册被改动"),
 ])
