@@ -10,7 +10,6 @@ from types import SimpleNamespace
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import bindparam as param
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -186,14 +185,6 @@ def _sign_checks(user_id, consultation_id, flat_id, idempotency_key):
     }).first()
 
 
-def _persistent(model, values):
-    """An ORM object for a row just written with a Core INSERT, in the session as if loaded."""
-    obj = model(**values)
-    make_transient_to_detached(obj)
-    db.session.add(obj)
-    return obj
-
-
 def _loaded(model, ident):
     """The session's copy of a row, if it holds one (no SQL)."""
     return db.session.identity_map.get(identity_key(model, ident))
@@ -206,7 +197,10 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
     The hot path: one statement locks the consultation (shared) and reads the binding, roll entry
     and a replayed Idempotency-Key; one locks the person's vote slot, which holds the ballot counted
     now and the head of the person's audit chain; the rows are written with Core statements (no
-    unit of work). Nothing here is locked by every ballot of the consultation."""
+    unit of work). Nothing here is locked by every ballot of the consultation.
+
+    Returns the ballot as written (its columns as attributes, not an ORM object), or, for an
+    Idempotency-Key already used, the Ballot recorded then."""
     raw, mimetype = decode_image(signature, ("PNG",), SIGNATURE_MAX_BYTES, "签名")
     digest = hashlib.sha256(raw).hexdigest()
     row = _sign_checks(user_id, consultation_id, flat_id, idempotency_key)
@@ -244,7 +238,7 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
         if previous is not None:
             set_committed_value(previous, "status", "superseded")
         replaces = current_id
-    ballot = _persistent(Ballot, values)
+    ballot = SimpleNamespace(**values)  # the row as written: no ORM object to track on the hot path
     entry = _record(slot_id, seq, head, "ballot", ballot, replaces=replaces)
     counted = current_id if conflict else ballot_id
     execute(_ADVANCE_SLOT, {"slot_id": slot_id, "new_ballot_id": counted, "new_seq": entry["seq"],
