@@ -16,8 +16,8 @@ from urllib.parse import quote
 from PIL import Image
 
 from app.extensions import db
-from app.models import AuditChain, Ballot, Blob, Building, Flat, Owner, RollEntry, Unit, User
-from app.models.consultations import KINDS, STATUSES
+from app.models import AuditChain, Ballot, Blob, Building, Owner, RollEntry, Unit, User
+from app.models.consultations import DEVELOPER, KINDS, STATUSES
 from app.models.places import utcnow
 from app.services import audit
 from app.services.ballots import STATUS_NAMES
@@ -179,25 +179,32 @@ def _staff_name(users, user_id):
     return f"{name}（#{user_id}）" if name else f"用户 #{user_id}"
 
 
+def _owner_id(person_key):
+    """The roster owner a person key of the roll names ("owner:12"), or None."""
+    kind, _, ident = person_key.partition(":")
+    return int(ident) if kind == "owner" else None
+
+
 def evidence_rows(c):
     """Every ballot of the consultation, room by room and oldest first, as plain dicts."""
     labels = {o["key"]: o["label"] for o in c.options}
     rows = db.session.execute(
-        db.select(Ballot, RollEntry.label, Owner.name, Flat.developer_held)
+        db.select(Ballot, RollEntry.label)
         .join(RollEntry, (RollEntry.consultation_id == Ballot.consultation_id) & (RollEntry.flat_id == Ballot.flat_id))
-        .join(Flat, Flat.id == Ballot.flat_id)
-        .outerjoin(Owner, Flat.owner_id == Owner.id)
         .where(Ballot.consultation_id == c.id)
         .order_by(RollEntry.building_id, RollEntry.unit_id, RollEntry.flat_id, Ballot.created_at, Ballot.id)
     ).all()
     staff_ids = {i for b, *_ in rows for i in (b.entered_by_id, b.confirmed_by_id) if i is not None}
     users = dict(db.session.execute(db.select(User.id, User.name).where(User.id.in_(staff_ids))).all()) if staff_ids else {}
+    # The owner as the roll froze them (the ballot's person), not whoever the roster names today.
+    owner_ids = {_owner_id(b.person_key) for b, _ in rows} - {None}
+    names = dict(db.session.execute(db.select(Owner.id, Owner.name).where(Owner.id.in_(owner_ids))).all()) if owner_ids else {}
     out = []
-    for number, (ballot, room, owner_name, developer_held) in enumerate(rows, 1):
-        if developer_held:
+    for number, (ballot, room) in enumerate(rows, 1):
+        if ballot.person_key == DEVELOPER:
             owner = "开发商（未售）"
         else:
-            owner = mask_name(owner_name) or "—"
+            owner = mask_name(names.get(_owner_id(ballot.person_key))) or "—"
         if ballot.channel == "paper":
             entered, confirmed = _staff_name(users, ballot.entered_by_id), _staff_name(users, ballot.confirmed_by_id)
             handled = f"录入 {entered or '—'}；确认 {confirmed or '待确认'}"

@@ -115,6 +115,19 @@ def test_xlsx_carries_the_roll_digest_the_chain_head_and_the_result(client, logi
     assert "未通过" in text and c.title in text and world["comp"].name in text
 
 
+def test_owners_shown_are_those_of_the_frozen_roll(client, login, world, db):
+    """After the vote, when the roster gives a flat a new owner or marks one developer-held, does the evidence still show the owner who was on the roll?"""
+    c = world["c"]
+    before = {(r["房屋"], r["选择"]): r["业主（脱敏）"] for r in ballot_sheet(workbook(get(client, login, c, "xlsx")))}
+    flats = {label(f): f for b in world["comp"].buildings for u in b.units for f in u.flats}
+    sold, taken_back = flats[world["expected"][2][0]], flats[world["expected"][4][0]]
+    sold.owner = Owner(name="钱新来", phone="13900000000")
+    taken_back.owner, taken_back.developer_held = None, True
+    _db.session.commit()
+    after = {(r["房屋"], r["选择"]): r["业主（脱敏）"] for r in ballot_sheet(workbook(get(client, login, c, "xlsx")))}
+    assert after == before and "钱**" not in after.values() and "开发商（未售）" not in after.values()
+
+
 def test_xlsx_embeds_a_signature_image_per_ballot(client, login, world):
     """Is one signature image embedded for each ballot that has a signature or photo?"""
     resp = get(client, login, world["c"], "xlsx")
