@@ -41,6 +41,12 @@ def new_consultation(client, headers, comp, **extra):
     return client.post("/api/v1/consultations", json=body, headers=headers)
 
 
+def post_ballot(client, login, consultation_id, who, flat, choice, signature=SIG):
+    """POST a ballot as resident dev-<who> for flat, with a signature; the response."""
+    return client.post(f"/api/v1/consultations/{consultation_id}/ballots", headers=login(who),
+                       json={"flat_id": flat.id, "choice": choice, "signature": signature})
+
+
 def flats(comp):
     return [f for b in comp.buildings for u in b.units for f in u.flats]
 
@@ -62,8 +68,7 @@ def test_create_open_sign_close_publish(app, client, login, place):
         owner_of(app, f"o{i}", flat)
     for i, flat in enumerate(all_flats[:10]):
         choice = "agree" if i < 8 else "disagree"
-        resp = client.post(f"/api/v1/consultations/{c['id']}/ballots", headers=login(f"o{i}"),
-                           json={"flat_id": flat.id, "choice": choice, "signature": SIG})
+        resp = post_ballot(client, login, c["id"], f"o{i}", flat, choice)
         assert resp.status_code == 201, resp.json
         assert len(resp.json["data"]["receipt"]) == 12
     tally = client.get(f"/api/v1/consultations/{c['id']}/tally", headers=committee).json["data"]
@@ -74,8 +79,7 @@ def test_create_open_sign_close_publish(app, client, login, place):
 
     closed = client.post(f"/api/v1/consultations/{c['id']}/close", headers=committee)
     assert closed.status_code == 200 and closed.json["data"]["passed"] is False
-    late = client.post(f"/api/v1/consultations/{c['id']}/ballots", headers=login("o0"),
-                       json={"flat_id": all_flats[0].id, "choice": "disagree", "signature": SIG})
+    late = post_ballot(client, login, c["id"], "o0", all_flats[0], "disagree")
     assert late.status_code == 409 and late.json["error"]["code"] == "closed"
     assert "已截止" in late.json["error"]["message"]
 
@@ -148,8 +152,7 @@ def test_bad_signature_is_refused_and_changes_nothing(app, client, login, place,
     c = factories.consultation(("compound", place))
     flat = flats(place)[0]
     owner_of(app, "sig", flat)
-    resp = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("sig"),
-                       json={"flat_id": flat.id, "choice": "agree", "signature": signature})
+    resp = post_ballot(client, login, c.id, "sig", flat, "agree", signature)
     assert resp.status_code == status, resp.json
     assert "签名" in resp.json["error"]["message"]
     assert _db.session.scalar(_db.select(_db.func.count(Ballot.id))) == 0
@@ -166,11 +169,9 @@ def test_only_bound_owners_sign(app, client, login, place):
     owner_of(app, "neighbour", other)
     _db.session.commit()
     for who in ("tenant", "neighbour"):
-        resp = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login(who),
-                           json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+        resp = post_ballot(client, login, c.id, who, flat, "agree")
         assert resp.status_code == 403 and resp.json["error"]["code"] == "not_owner"
-    resp = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("neighbour"),
-                       json={"flat_id": other.id, "choice": "maybe", "signature": SIG})
+    resp = post_ballot(client, login, c.id, "neighbour", other, "maybe")
     assert resp.status_code == 422
     assert _db.session.scalar(_db.select(_db.func.count(Ballot.id))) == 0
 
@@ -195,8 +196,7 @@ def test_paper_ballot_needs_a_second_staff_member_and_one_ballot_counts(app, cli
     assert ok_.status_code == 200 and ok_.json["data"]["status"] == "current"
     assert client.post(f"/api/v1/paper-ballots/{pid}/confirm", headers=login("committee")).status_code == 409
 
-    online = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("paperowner"),
-                         json={"flat_id": flat.id, "choice": "disagree", "signature": SIG})
+    online = post_ballot(client, login, c.id, "paperowner", flat, "disagree")
     assert online.status_code == 409 and online.json["error"]["code"] == "ballot_conflict"
     assert online.json["error"]["details"]["status"] == "conflict"
     tally = client.get(f"/api/v1/consultations/{c.id}/tally", headers=login("committee")).json["data"]
@@ -209,8 +209,7 @@ def test_pending_flats_are_the_grid_workers_own_and_masked(app, client, login, p
     c = factories.consultation(("compound", place))
     flat = flats(place)[0]
     owner_of(app, "voter", flat)
-    client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("voter"),
-                json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+    post_ballot(client, login, c.id, "voter", flat, "agree")
     mine = client.get(f"/api/v1/consultations/{c.id}/pending-flats", headers=login("gw1")).json["data"]
     assert len(mine) == 11 and all(p["room"].startswith("1栋") for p in mine)
     assert flat.id not in {p["flat_id"] for p in mine}
@@ -267,8 +266,7 @@ def test_stored_result_never_changes(app, client, login, place):
     c = factories.consultation(("compound", place))
     flat = flats(place)[0]
     owner_of(app, "o", flat)
-    client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("o"),
-                json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+    post_ballot(client, login, c.id, "o", flat, "agree")
     committee = login("committee")
     client.post(f"/api/v1/consultations/{c.id}/close", headers=committee)
     before = client.get(f"/api/v1/consultations/{c.id}/tally", headers=committee).json["data"]
@@ -285,8 +283,7 @@ def test_audit_verify_names_an_edited_ballot(app, client, login, place, cli):
     all_flats = flats(place)
     for i, flat in enumerate(all_flats[:3]):
         owner_of(app, f"a{i}", flat)
-        client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login(f"a{i}"),
-                    json={"flat_id": flat.id, "choice": "disagree", "signature": SIG})
+        post_ballot(client, login, c.id, f"a{i}", flat, "disagree")
     ok_ = cli("audit", "verify")
     assert ok_.exit_code == 0 and "审计校验通过" in ok_.output, ok_.output
     target = _db.session.scalars(_db.select(Ballot).order_by(Ballot.id)).all()[1]
@@ -313,8 +310,7 @@ def test_audit_verify_finds_other_tampering(app, client, login, place, cli, tamp
     flat = flats(place)[0]
     owner_of(app, "t", flat)
     for choice in ("agree", "disagree"):  # the person's chain: the first answer, then the changed one
-        client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("t"),
-                    json={"flat_id": flat.id, "choice": choice, "signature": SIG})
+        post_ballot(client, login, c.id, "t", flat, choice)
     assert cli("audit", "verify").exit_code == 0
     with _db.engine.begin() as conn:
         conn.execute(text(tamper))
@@ -328,8 +324,7 @@ def test_a_closed_consultation_seals_every_persons_chain(app, client, login, pla
     all_flats = flats(place)
     for i, flat in enumerate(all_flats[:2]):
         owner_of(app, f"s{i}", flat)
-        client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login(f"s{i}"),
-                    json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+        post_ballot(client, login, c.id, f"s{i}", flat, "agree")
     service.close(c.id)
     _db.session.commit()
     assert cli("audit", "verify").exit_code == 0
@@ -351,8 +346,7 @@ def test_ballots_chained_before_person_chains_still_verify(app, client, login, p
     c = factories.consultation(("compound", place))
     flat = flats(place)[0]
     owner_of(app, "old", flat)
-    client.post(f"/api/v1/consultations/{c.id}/ballots", headers=login("old"),
-                json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+    post_ballot(client, login, c.id, "old", flat, "agree")
     ballot = _db.session.scalar(_db.select(Ballot).filter_by(consultation_id=c.id))
     slot = _db.session.scalar(_db.select(VoteSlot).filter_by(consultation_id=c.id, person_key=ballot.person_key))
     # Rewrite the trail as revision 0004 wrote it: the entry in the consultation's chain, no person chain.
