@@ -10,10 +10,8 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
-from app.extensions import db
+from app.extensions import db, written
 from app.models import AuditChain, AuditEntry
 from app.models.audit import GENESIS
 
@@ -71,10 +69,7 @@ def append(chain_name, kind, subject_type, subject_id, payload):
     entry = link(chain_name, seq + 1, prev, kind, subject_type, subject_id, payload)
     execute(_ADVANCE, {"chain": chain_name, "new_seq": entry["seq"], "new_head": entry["hash"]})
     write(entry)
-    loaded = db.session.identity_map.get(identity_key(AuditChain, chain_name))
-    if loaded is not None:  # the session's copy of the head row says what the database says
-        set_committed_value(loaded, "seq", entry["seq"])
-        set_committed_value(loaded, "head", entry["hash"])
+    written(AuditChain, chain_name, seq=entry["seq"], head=entry["hash"])
     return entry["hash"]
 
 

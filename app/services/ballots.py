@@ -10,15 +10,13 @@ from types import SimpleNamespace
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import bindparam as param
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from app.errors import ApiError
-from app.extensions import db
+from app.extensions import db, written
 from app.models import Ballot, Binding, Blob, Consultation, RollEntry, VoteSlot
+from app.models.consultations import slot_chain
 from app.models.places import utcnow
 from app.services import audit, scopes
-from app.models.consultations import slot_chain
 from app.services.consultations import _begin_immediate_on_sqlite, is_accepting, lock, visible_building_ids
 
 SIGNATURE_MAX_BYTES = 200 * 1024
@@ -185,11 +183,6 @@ def _sign_checks(user_id, consultation_id, flat_id, idempotency_key):
     }).first()
 
 
-def _loaded(model, ident):
-    """The session's copy of a row, if it holds one (no SQL)."""
-    return db.session.identity_map.get(identity_key(model, ident))
-
-
 def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=None):
     """The online ballot of the owner signed in as user_id. The last online answer counts; a ballot
     already counted from the paper channel stands, and this one is kept as a conflict.
@@ -234,19 +227,14 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
     replaces = None
     if not conflict and current_id is not None:
         execute(_SUPERSEDE, {"ballot_id": current_id})
-        previous = _loaded(Ballot, current_id)
-        if previous is not None:
-            set_committed_value(previous, "status", "superseded")
+        written(Ballot, current_id, status="superseded")
         replaces = current_id
     ballot = SimpleNamespace(**values)  # the row as written: no ORM object to track on the hot path
     entry = _record(slot_id, seq, head, "ballot", ballot, replaces=replaces)
     counted = current_id if conflict else ballot_id
     execute(_ADVANCE_SLOT, {"slot_id": slot_id, "new_ballot_id": counted, "new_seq": entry["seq"],
                             "new_head": entry["hash"]})
-    loaded_slot = _loaded(VoteSlot, slot_id)
-    if loaded_slot is not None:
-        for key, value in (("ballot_id", counted), ("seq", entry["seq"]), ("head", entry["hash"])):
-            set_committed_value(loaded_slot, key, value)
+    written(VoteSlot, slot_id, ballot_id=counted, seq=entry["seq"], head=entry["hash"])
     return ballot
 
 
