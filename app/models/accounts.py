@@ -40,13 +40,13 @@ class StaffRole(db.Model):
 
 
 class AuthSession(db.Model):
-    """Our own session token for a WeChat login; WeChat's session_key stays here, never sent out."""
+    """Our own session token for a WeChat login. WeChat's session_key is not kept: no feature needs it
+    (phone numbers come from getuserphonenumber codes, not from encryptedData)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     # Only a SHA-256 of the bearer token is stored: a copy of this table opens no session.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    session_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     user: Mapped[User] = relationship()

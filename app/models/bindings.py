@@ -1,14 +1,15 @@
 """Residents bound to flats, and every attempt to bind (for limits and for the record)."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.places import utcnow
 
 RELATIONS = {"owner": "业主", "family": "家庭成员", "tenant": "租户"}
-STATUSES = {"pending": "待审核", "approved": "已绑定", "rejected": "已驳回", "unbound": "已解绑"}
+STATUSES = {"pending": "待审核", "approved": "已绑定", "rejected": "已驳回", "unbound": "已解绑",
+            "ended": "已失效（名册业主已变更）"}
 ACTIVE = ("pending", "approved")
 
 
@@ -24,6 +25,9 @@ class Binding(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(String(200))
+    # The roster owner (person) the binding was verified against: an owner-only act counts only while
+    # this is the person the consultation's frozen roll names for the flat (issue 8).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owner.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     user = relationship("User", foreign_keys=[user_id])
     flat = relationship("Flat")
@@ -31,8 +35,9 @@ class Binding(db.Model):
 
 
 class BindingAttempt(db.Model):
-    """Every attempt to prove a flat is one's own; failures within an hour are limited."""
+    """Every attempt to prove a flat is one's own; failures are limited per user and per flat."""
 
+    __table_args__ = (Index("ix_binding_attempt_flat_time", "flat_id", "created_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     flat_id: Mapped[int | None] = mapped_column(ForeignKey("flat.id"))

@@ -92,6 +92,10 @@ class Flat(db.Model):
     # Unsold or undelivered: all such flats count together as one person (DESIGN.md §3).
     developer_held: Mapped[bool] = mapped_column(default=False)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("owner.id"), index=True)
+    # Binding guard: set when 10 failed attempts in a day locked the flat; a grid worker's unlock
+    # clears it and moves failures_since, from which failures are counted again.
+    binding_locked_at: Mapped[datetime | None]
+    binding_failures_since: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     unit: Mapped[Unit] = relationship(back_populates="flats")
     owner: Mapped["Owner | None"] = relationship(back_populates="flats")  # noqa: F821

@@ -44,7 +44,7 @@ def login(code):
         db.session.flush()
     token = secrets.token_urlsafe(32)
     ttl = timedelta(seconds=current_app.config["SESSION_TTL_SECONDS"])
-    session = AuthSession(user=user, token_hash=_hash(token), session_key=info["session_key"], expires_at=utcnow() + ttl)
+    session = AuthSession(user=user, token_hash=_hash(token), expires_at=utcnow() + ttl)
     db.session.add(session)
     db.session.flush()
     return user, token, session.expires_at
