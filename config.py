@@ -47,6 +47,8 @@ class Config:
     # APIFlask: the OpenAPI document and the docs page live under the API prefix.
     INFO = {"description": "共建 · 老旧小区改造居民共建平台 API"}
     VALIDATION_ERROR_STATUS_CODE = 422
+    # The largest body: a 3 MB paper-ballot photo as base64 (4 MB) with room to spare; more is a 413.
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
     # WeChat: with no real AppID the local emulator is used.
     WECHAT_APPID = _env("WECHAT_APPID", "wxdev0000000000000")
     WECHAT_SECRET = _env("WECHAT_SECRET", "dev-app-secret")
