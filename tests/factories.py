@@ -109,7 +109,7 @@ def bind_owner(user, flat):
     from app.models import Binding
 
     binding = Binding(user=user, flat=flat, relation="owner", name=flat.owner.name if flat.owner else "业主",
-                      status="approved", method="roster_phone")
+                      status="approved", method="roster_phone", owner_id=flat.owner_id)
     db.session.add(binding)
     db.session.flush()
     return binding

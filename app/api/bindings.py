@@ -2,9 +2,8 @@
 from apiflask import APIBlueprint
 
 from app.api.common import auth, current_user, ok, require_staff
-from app.errors import ApiError
 from app.api.schemas import BindingIn, BindingQuery, ReasonIn
-from app.api.views import binding_view
+from app.api.views import binding_view, flat_view
 from app.extensions import db
 from app.services import bindings as service
 
@@ -16,14 +15,13 @@ bp = APIBlueprint("bindings", __name__, url_prefix="/api/v1", tag="bindings")
 @bp.input(BindingIn, arg_name="body")
 def create(body):
     """Ask to bind to a flat: a roster match binds an owner at once, otherwise a grid worker decides."""
-    try:
-        binding = service.request_binding(
-            current_user(), body["flat_id"], body["relation"], body["name"], body["phone_last4"]
-        )
-    except ApiError:
-        db.session.commit()  # the failed attempt is kept: it counts towards the hourly limit
-        raise
-    db.session.commit()
+    attempt = service.request_binding(
+        current_user(), body["flat_id"], body["relation"], body["name"], body["phone_last4"]
+    )
+    db.session.commit()  # on purpose, error or not: every attempt counts towards the limits
+    if attempt.error is not None:
+        raise attempt.error
+    binding = attempt.binding
     return ok({"id": binding.id, "status": binding.status, "binding": binding_view(binding)}, 201)
 
 
@@ -35,6 +33,25 @@ def index(query):
     require_staff(*service.REVIEWERS)
     items = service.pending_for(current_user(), query["status"])
     return ok([binding_view(b, for_staff=True) for b in items])
+
+
+@bp.get("/bindings/locked-flats")
+@bp.auth_required(auth)
+def locked_flats():
+    """Flats locked after repeated failed attempts, on the buildings in the caller's scope."""
+    require_staff(*service.REVIEWERS)
+    return ok([{**flat_view(f), "locked_at": f.binding_locked_at.isoformat() + "Z"}
+               for f in service.locked_flats(current_user())])
+
+
+@bp.post("/flats/<int:flat_id>/unlock")
+@bp.auth_required(auth)
+@bp.input(ReasonIn, arg_name="body")
+def unlock_flat(flat_id, body):
+    """Unlock a flat for binding (grid worker of its grid), after checking with its owner."""
+    flat = service.unlock_flat(current_user(), flat_id, body["reason"])
+    db.session.commit()
+    return ok({**flat_view(flat), "locked_at": None})
 
 
 @bp.get("/bindings/<int:binding_id>")

@@ -1,25 +1,56 @@
 """Binding a resident to a flat: proof against the roster, a grid worker's review, unbinding."""
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 
 from app.errors import ApiError
 from app.extensions import db
-from app.models import Binding, BindingAttempt, Flat
+from app.models import Binding, BindingAttempt, Building, Flat, Unit, User
 from app.models.bindings import ACTIVE, RELATIONS
 from app.models.places import utcnow
-from app.services import scopes
+from app.services import audit, scopes
+from app.services.consultations import _begin_immediate_on_sqlite
 
-MAX_FAILURES_PER_HOUR = 5
+# Limits on proving a flat is one's own (DESIGN.md §4 flow 3). Every attempt that does not match the
+# roster counts, whatever the relation, against its user and against its flat.
+USER_FAILURES_PER_HOUR = 5  # then the user's attempts are refused (429) for the rest of the hour
+FLAT_FAILURES_PER_HOUR = 5  # then no owner of the flat binds at once for an hour: a grid worker decides
+FLAT_FAILURES_PER_DAY = 10  # then the flat is locked until a grid worker of its grid unlocks it
+MAX_PENDING = 3  # pending bindings a user may have at once
 REVIEWERS = ("grid_worker", "community_staff", "admin")
 
 
-def _failures_last_hour(user):
-    since = utcnow() - timedelta(hours=1)
+@dataclass
+class Attempt:
+    """What one binding attempt came to: the binding (new or settled), or the error to answer with.
+    Either way the attempt itself is written and must be committed: it counts towards the limits."""
+
+    binding: Binding | None = None
+    error: ApiError | None = None
+
+
+def _failures(column, value, since):
     return db.session.scalar(
         db.select(db.func.count(BindingAttempt.id)).where(
-            BindingAttempt.user_id == user.id, BindingAttempt.matched.is_(False), BindingAttempt.created_at >= since
+            column == value, BindingAttempt.matched.is_(False), BindingAttempt.created_at >= since
         )
+    )
+
+
+def _since(flat, span):
+    """The start of a counting window: `span` ago, or the last unlock if that was later."""
+    start = utcnow() - span
+    return max(start, flat.binding_failures_since) if flat.binding_failures_since else start
+
+
+def _lock_user_and_flat(user, flat_id):
+    """Attempts of one user and on one flat are counted one after another: the user's row, then the
+    flat's row, locked until the attempt is committed (always in this order: no deadlock)."""
+    _begin_immediate_on_sqlite()
+    db.session.execute(db.select(User.id).where(User.id == user.id).with_for_update())
+    return db.session.scalar(
+        db.select(Flat).where(Flat.id == flat_id).with_for_update().execution_options(populate_existing=True)
     )
 
 
@@ -35,41 +66,113 @@ def _proof(user, flat, relation, name, phone_last4):
     return None
 
 
+def bindings_chain(compound_id):
+    """The audit chain of a compound's binding attempts, locks and reviews."""
+    return f"compound:{compound_id}/bindings"
+
+
+def _audit(flat, kind, payload):
+    """An entry in the compound's bindings chain: users and flats by id, never names or digits."""
+    compound_id = db.session.scalar(
+        db.select(Building.compound_id).join(Unit, Unit.building_id == Building.id).where(Unit.id == flat.unit_id)
+    )
+    audit.append(bindings_chain(compound_id), kind, "flat", flat.id, {"flat": flat.id, **payload})
+
+
 def request_binding(user, flat_id, relation, name, phone_last4=None):
-    """A roster match binds an owner at once; anything else waits for the building's grid worker."""
+    """A roster match binds an owner at once; anything else waits for the building's grid worker.
+
+    Raises ApiError for a request refused before anything is evaluated (nothing written). Otherwise
+    returns an Attempt, whose attempt row (and audit entry) the caller commits even when it carries
+    an error."""
     if relation not in RELATIONS:
         raise ApiError(422, "validation_error", "身份应为 业主、家庭成员 或 租户", {"relation": list(RELATIONS)})
-    if _failures_last_hour(user) >= MAX_FAILURES_PER_HOUR:
-        current_app.logger.warning("binding attempt refused: user=%s flat=%s too many failures", user.id, flat_id)
-        raise ApiError(429, "too_many_attempts", "核对失败次数过多，请一小时后再试，或联系网格员协助绑定")
-    flat = db.session.get(Flat, flat_id)
-    if flat is None:
+    if db.session.get(Flat, flat_id) is None:
         raise ApiError(404, "not_found", "没有找到该房屋")
+    flat = _lock_user_and_flat(user, flat_id)
+    now = utcnow()
+    if _failures(BindingAttempt.user_id, user.id, now - timedelta(hours=1)) >= USER_FAILURES_PER_HOUR:
+        current_app.logger.warning("binding attempt refused: user=%s flat=%s too many failures", user.id, flat.id)
+        raise ApiError(429, "too_many_attempts", "核对失败次数过多，请一小时后再试，或联系网格员协助绑定")
+    if flat.binding_locked_at is not None:
+        current_app.logger.warning("binding attempt refused: user=%s flat=%s flat locked", user.id, flat.id)
+        raise ApiError(429, "flat_locked", "该房屋因多次核对失败已被锁定，请联系所在网格的网格员核实并解锁")
     active = db.session.scalar(
         db.select(Binding).where(Binding.user_id == user.id, Binding.flat_id == flat.id, Binding.status.in_(ACTIVE))
     )
     if active is not None and active.status == "approved":
         raise ApiError(409, "already_bound", "您已绑定该房屋", {"binding_id": active.id, "status": active.status})
-    method = _proof(user, flat, relation, name, phone_last4)
+    if active is None:
+        pending = db.session.scalar(
+            db.select(db.func.count(Binding.id)).where(Binding.user_id == user.id, Binding.status == "pending")
+        )
+        if pending >= MAX_PENDING:
+            raise ApiError(429, "too_many_pending",
+                           f"您已有 {pending} 个绑定申请在等待审核，请等网格员处理后再申请", {"pending": pending})
+
+    # Five failures on the flat in the last hour: nobody is evaluated against the roster for it, so a
+    # guess (right or wrong) from the sixth on learns nothing and binds nothing at once.
+    guarded = _failures(BindingAttempt.flat_id, flat.id, _since(flat, timedelta(hours=1))) >= FLAT_FAILURES_PER_HOUR
+    method = None if guarded else _proof(user, flat, relation, name, phone_last4)
     matched = method is not None
     outcome = "approved" if matched else "pending"
-    db.session.add(BindingAttempt(user_id=user.id, flat_id=flat.id, relation=relation, matched=matched or relation != "owner", outcome=outcome))
-    current_app.logger.info("binding attempt user=%s flat=%s relation=%s outcome=%s", user.id, flat.id, relation, outcome)
+    db.session.add(BindingAttempt(user_id=user.id, flat_id=flat.id, relation=relation, matched=matched,
+                                  outcome="guarded" if guarded else outcome))
+    _audit(flat, "binding_attempt", {"user": user.id, "relation": relation, "matched": matched,
+                                     "guarded": guarded})
+    current_app.logger.info("binding attempt user=%s flat=%s relation=%s outcome=%s guarded=%s",
+                            user.id, flat.id, relation, outcome, guarded)
+    if not matched:
+        db.session.flush()
+        if _failures(BindingAttempt.flat_id, flat.id, _since(flat, timedelta(days=1))) >= FLAT_FAILURES_PER_DAY:
+            flat.binding_locked_at = utcnow()
+            _audit(flat, "flat_locked", {"user": user.id, "failures": FLAT_FAILURES_PER_DAY})
+            current_app.logger.warning("flat %s locked for binding after repeated failures", flat.id)
+    owner_id = flat.owner_id if matched else None
     if active is not None:
         # A second try while waiting: a match now settles it, anything else keeps waiting.
         if not matched:
             db.session.flush()
-            raise ApiError(409, "already_pending", "您的绑定申请正在等待网格员审核", {"binding_id": active.id, "status": active.status})
+            return Attempt(error=ApiError(409, "already_pending", "您的绑定申请正在等待网格员审核",
+                                          {"binding_id": active.id, "status": active.status}))
         active.status, active.method, active.relation, active.reviewed_at = "approved", method, relation, utcnow()
+        active.owner_id = owner_id
         db.session.flush()
-        return active
+        return Attempt(binding=active)
     binding = Binding(
         user=user, flat=flat, relation=relation, name=name.strip(), status=outcome, method=method,
-        reviewed_at=utcnow() if matched else None,
+        reviewed_at=utcnow() if matched else None, owner_id=owner_id,
     )
     db.session.add(binding)
     db.session.flush()
-    return binding
+    return Attempt(binding=binding)
+
+
+def locked_flats(reviewer):
+    """Flats locked for binding on the buildings in the reviewer's scope, oldest lock first."""
+    query = (
+        db.select(Flat).join(Unit, Flat.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
+    )
+    query = scopes.join_place_tree(query).where(
+        scopes.buildings_condition(reviewer, *REVIEWERS), Flat.binding_locked_at.is_not(None)
+    )
+    return db.session.scalars(query.order_by(Flat.binding_locked_at, Flat.id)).all()
+
+
+def unlock_flat(reviewer, flat_id, reason=None):
+    """A grid worker of the flat's grid unlocks it; failures count again from now."""
+    flat = db.session.get(Flat, flat_id)
+    if flat is None or not scopes.can(reviewer, flat.unit.building, *REVIEWERS):
+        raise ApiError(404, "not_found", "没有找到该房屋")
+    flat = _lock_user_and_flat(reviewer, flat_id)
+    if flat.binding_locked_at is None:
+        raise ApiError(409, "not_locked", "该房屋未被锁定")
+    flat.binding_locked_at = None
+    # The next whole second: MariaDB keeps whole seconds, and an attempt of this second came before.
+    flat.binding_failures_since = utcnow().replace(microsecond=0) + timedelta(seconds=1)
+    _audit(flat, "flat_unlocked", {"by": reviewer.id, "reason": (reason or "").strip() or None})
+    db.session.flush()
+    return flat
 
 
 def visible_binding(user, binding_id, for_review=False):
@@ -96,9 +199,13 @@ def review(reviewer, binding_id, approve, reason=None):
         raise ApiError(422, "validation_error", "驳回时请填写原因", {"reason": ["必填项"]})
     binding.status = "approved" if approve else "rejected"
     binding.method = "staff" if approve else None
+    # The person the grid worker vouched for: the flat's roster owner at the time of approval.
+    binding.owner_id = binding.flat.owner_id if approve and binding.relation == "owner" else None
     binding.reviewed_by_id = reviewer.id
     binding.reviewed_at = utcnow()
     binding.reason = (reason or "").strip() or None
+    _audit(binding.flat, "binding_reviewed", {"binding": binding.id, "user": binding.user_id, "by": reviewer.id,
+                                              "status": binding.status, "relation": binding.relation})
     db.session.flush()
     current_app.logger.info("binding %s %s by user=%s", binding.id, binding.status, reviewer.id)
     return binding
@@ -119,8 +226,6 @@ def unbind(user, binding_id, reason=None):
 
 def pending_for(reviewer, status="pending"):
     """Bindings of the given status on the buildings in the reviewer's scope, oldest first."""
-    from app.models import Building, Unit
-
     query = (
         db.select(Binding)
         .join(Flat, Binding.flat_id == Flat.id)

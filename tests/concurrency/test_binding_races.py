@@ -1,0 +1,58 @@
+"""On MariaDB, are binding attempts counted atomically when they arrive at once?
+
+Real threads, real HTTP, werkzeug's threaded server (see harness.py); skipped on SQLite, which
+serialises every writer and would hide a race."""
+import pytest
+
+from app.extensions import db as _db
+from app.models import Binding, BindingAttempt, Flat
+from config import TestingConfig
+from tests import factories
+from tests.concurrency.harness import at_once, call, login_all, serve
+
+pytestmark = pytest.mark.skipif(
+    not TestingConfig.SQLALCHEMY_DATABASE_URI.startswith("mysql"),
+    reason="concurrency tests need TEST_DATABASE_URL=mysql+pymysql://… (SQLite serialises writers and hides races)",
+)
+
+
+def test_twenty_concurrent_wrong_attempts_from_one_account_evaluate_five(app, db):
+    """20 wrong guesses from one account at once: exactly 5 evaluated failures, the rest 429."""
+    comp = factories.compound(buildings=(("1栋", 1, 3, 2),))
+    flat = comp.buildings[0].units[0].flats[0]
+    wrong = "0000" if flat.owner.phone[-4:] != "0000" else "1111"
+    body = {"flat_id": flat.id, "relation": "owner", "name": flat.owner.name, "phone_last4": wrong}
+    _db.session.commit()
+    with serve(app) as base:
+        headers = login_all(base, ["racer"])["racer"]
+        answers = at_once([lambda: call("POST", f"{base}/api/v1/bindings", headers=headers, json=body)] * 20)
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [201] + [409] * 4 + [429] * 15, statuses
+    assert _db.session.scalar(_db.select(_db.func.count(BindingAttempt.id))) == 5
+    assert _db.session.scalar(_db.select(_db.func.count(Binding.id))) == 1
+
+
+def test_thirty_accounts_at_once_on_one_flat_never_bind_it(app, db):
+    """30 accounts, each with the right digits, at once on one flat whose five failures came first:
+    the flat's limit is counted atomically, so none binds at once and the flat ends locked."""
+    comp = factories.compound(buildings=(("1栋", 1, 3, 2),))
+    flat = comp.buildings[0].units[0].flats[0]
+    right = flat.owner.phone[-4:]
+    wrong = "0000" if right != "0000" else "1111"
+    flat_id, name = flat.id, flat.owner.name
+    _db.session.commit()
+    with serve(app) as base:
+        thieves = login_all(base, [f"w{i}" for i in range(5)])
+        for headers in thieves.values():
+            assert call("POST", f"{base}/api/v1/bindings", headers=headers, json={
+                "flat_id": flat_id, "relation": "owner", "name": name, "phone_last4": wrong})[0] == 201
+        accounts = login_all(base, [f"r{i}" for i in range(30)])
+        answers = at_once([lambda h=h: call("POST", f"{base}/api/v1/bindings", headers=h, json={
+            "flat_id": flat_id, "relation": "owner", "name": name, "phone_last4": right})
+            for h in accounts.values()])
+    assert all(status in (201, 429) for status, _ in answers), answers
+    assert not any(body["data"]["status"] == "approved" for status, body in answers if status == 201)
+    assert sum(status == 201 for status, _ in answers) == 5  # failures 6-10, then locked
+    _db.session.expire_all()
+    assert _db.session.get(Flat, flat_id).binding_locked_at is not None
+    assert _db.session.scalar(_db.select(_db.func.count(Binding.id)).where(Binding.status == "approved")) == 0
