@@ -254,6 +254,17 @@ def filename(c, ext):
 # ---------------------------------------------------------------- xlsx
 
 
+def as_text(worksheet):
+    """Every text cell stored as text, never as a formula: openpyxl takes a string starting with "="
+    for a formula, so a title like =HYPERLINK(...) or a room named =1+1 would run in Excel. The
+    text reads exactly as given (no leading apostrophe); "+", "-", "@", tab and CR starts are
+    stored as strings too."""
+    for row in worksheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
 def evidence_xlsx(c):
     """Two sheets: 概要 (header and tally) and 表决票 (one row per ballot, signatures embedded)."""
     from openpyxl import Workbook
@@ -323,6 +334,8 @@ def evidence_xlsx(c):
         page.oddFooter.right.text = "第 &P / &N 页"
         page.oddFooter.right.size = 8
     sheet.print_title_rows = "1:1"
+    for page in (ws, sheet):
+        as_text(page)
     wb.properties.title = f"表决证据：{c.title}"
     wb.properties.creator = "共建"
     out = io.BytesIO()

@@ -237,3 +237,25 @@ def test_a_draft_has_no_evidence(client, login, world):
     for ext in ("xlsx", "pdf"):
         resp = client.get(f"/api/v1/consultations/{draft.id}/evidence.{ext}", headers=login("committee"))
         assert resp.status_code == 409 and resp.json["error"]["code"] == "not_open"
+
+
+def test_text_that_looks_like_a_formula_stays_text(app, client, login, db):
+    """Are a title =HYPERLINK(...) and a room beginning =1+1 written as text cells that read exactly as typed, never as formulas?"""
+    comp = factories.compound(buildings=(("=1+1", 1, 1, 2),))
+    flat = comp.buildings[0].units[0].flats[0]
+    flat.room = "@101"
+    committee = factories.staff("committee", "committee", "compound", comp.id)
+    c = factories.consultation(("compound", comp), by=committee, open_=False)
+    c.title = '=HYPERLINK("http://x","y")'
+    service.open_(committee, c.id)
+    ballot_service.sign(resident(app, "formula", flat).id, c.id, flat.id, "agree", SIG)
+    _db.session.commit()
+    wb = workbook(get(client, login, c, "xlsx"))
+    summary = {row[0].value: row[1] for row in wb["概要"].iter_rows(min_row=3) if len(row) > 1}
+    title = summary["征询事项"]
+    assert title.value == '=HYPERLINK("http://x","y")' and title.data_type == "s"
+    sheet = wb["表决票"]
+    room = sheet.cell(2, 2)
+    assert room.value == "=1+11单元@101" and room.data_type == "s"
+    formulas = [cell.coordinate for ws in wb.worksheets for row in ws.iter_rows() for cell in row if cell.data_type == "f"]
+    assert formulas == []
