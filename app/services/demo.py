@@ -4,13 +4,14 @@ import random
 from flask import current_app
 
 from app.extensions import db
-from app.models import Compound, Grid, StaffRole, User
+from app.models import Community, Compound, Grid, StaffRole, Street, User
 from app.services.roster import import_rows
 from app.wechat.dev import dev_openid
 
 COMPOUND, COMMUNITY, STREET, DISTRICT = "阳光里小区", "向阳社区", "东塘街道", "雨花区"
 # (building, units, floors, flats per floor)
 LAYOUT = [("1栋", 3, 7, 2), ("2栋", 2, 6, 3), ("3栋", 2, 6, 2)]
+GRIDS = {"1栋": "第一网格", "2栋": "第一网格", "3栋": "第二网格"}  # the roster's 网格 column
 SURNAMES = "李王张刘陈杨黄赵周吴徐孙马胡朱郭何罗高林"
 GIVEN = ["建国", "秀英", "桂兰", "志强", "丽华", "国庆", "淑珍", "海燕", "德明", "玉梅", "振华", "春生", "凤英", "卫东", "美玲"]
 # One buyer of three flats, recognised by one ID number; three flats still held by the developer.
@@ -29,7 +30,7 @@ STAFF = [
 def roster_rows():
     """The demo roster as sheet rows, so the demo goes through the same import as real rosters."""
     rnd = random.Random(20261126)
-    header = ["楼栋", "单元", "房号", "楼层", "面积", "面积来源", "业主姓名", "业主电话", "证件号", "开发商持有"]
+    header = ["楼栋", "单元", "房号", "楼层", "面积", "面积来源", "业主姓名", "业主电话", "证件号", "开发商持有", "网格"]
     rows, number = [(1, header)], 1
     for building, units, floors, per_floor in LAYOUT:
         for u in range(1, units + 1):
@@ -48,26 +49,21 @@ def roster_rows():
                         name, phone, id_number = MULTI_OWNER[:3]
                     elif place in DEVELOPER_HELD:
                         name, phone, held = "", "", "是"
-                    rows.append((number, [*place, floor, area, source, name, phone, id_number, held]))
+                    rows.append((number, [*place, floor, area, source, name, phone, id_number, held, GRIDS[building]]))
     return rows
 
 
 def seed(force=False):
-    """Write the demo compound, grids and staff once; returns what was done, in Chinese."""
+    """Write the demo compound (its grids come from the roster's 网格 column, as real rosters' do)
+    and the development staff once; returns what was done, in Chinese."""
     if not force and db.session.scalar(db.select(Compound).where(Compound.name == COMPOUND)):
         return "演示数据已存在，跳过"
     report = import_rows(roster_rows(), COMPOUND, community=COMMUNITY, street=STREET, district=DISTRICT)
-    compound = db.session.scalar(db.select(Compound).where(Compound.name == COMPOUND))
-    grids = {}
-    for name, building_names in (("第一网格", ("1栋", "2栋")), ("第二网格", ("3栋",))):
-        grid = db.session.scalar(db.select(Grid).filter_by(compound_id=compound.id, name=name))
-        grid = grid or Grid(compound=compound, name=name)
-        db.session.add(grid)
-        grids[name] = grid
-        for building in compound.buildings:
-            if building.name in building_names:
-                building.grid = grid
-    db.session.flush()
+    compound = db.session.scalar(
+        db.select(Compound).join(Community).join(Street)
+        .where(Compound.name == COMPOUND, Community.name == COMMUNITY, Street.name == STREET)
+    )
+    grids = {g.name: g for g in db.session.scalars(db.select(Grid).filter_by(compound_id=compound.id))}
     scopes = {
         "grid": grids["第一网格"].id,
         "compound": compound.id,

@@ -6,7 +6,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from app.extensions import db as _db
-from app.models import Building, Compound, Flat, Owner, Unit
+from app.models import Binding, Building, Community, Compound, Flat, Grid, Owner, Street, Unit
 from app.services.roster import RosterError, import_file
 
 HEADER = ["楼栋", "单元", "房号", "楼层", "面积", "面积来源", "业主姓名", "业主电话", "证件号", "开发商持有"]
@@ -195,11 +195,14 @@ def test_template_round_trips(cli, tmp_path):
     path = str(tmp_path / "模板.xlsx")
     assert cli("roster", "template", path).exit_code == 0
     wb = load_workbook(path)
-    assert [c.value for c in wb["名册"][1]] == HEADER
+    assert [c.value for c in wb["名册"][1]] == HEADER + ["网格"]
     assert "填写说明" in wb.sheetnames
+    notes = {row[0]: row[1] for row in wb["填写说明"].iter_rows(values_only=True)}
+    assert "网格" in notes and "flask grid assign" in notes["网格"]
     result = cli("roster", "import", path, "--compound", "模板小区", "--community", "向阳社区", "--street", "东塘街道")
     assert result.exit_code == 0, result.output
-    assert "新增 2 户" in result.output
+    assert "新增 2 户" in result.output and "网格 第一网格" in result.output
+    assert {b.grid.name for b in _db.session.scalars(_db.select(Building))} == {"第一网格"}
 
 
 def test_demo_seed_is_realistic_and_runs_once(cli):
@@ -220,3 +223,168 @@ def test_demo_seed_is_realistic_and_runs_once(cli):
     assert sorted(holdings.values())[-1] == 3
     roles = {r.role for r in _db.session.scalars(_db.select(StaffRole))}
     assert {"grid_worker", "committee", "street_officer"} <= roles
+
+
+def with_grid(rows, grids):
+    """The rows with a 网格 column: grids maps a building to its grid name ("" leaves it blank)."""
+    return [HEADER + ["所属网格"]] + [r + [grids.get(r[0], "")] for r in rows]
+
+
+def write_rows_csv(path, rows):
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return str(path)
+
+
+def grid_of(building):
+    b = _db.session.scalar(_db.select(Building).filter_by(name=building))
+    return b.grid.name if b.grid else None
+
+
+def test_grid_column_puts_buildings_in_grids_and_reimport_moves_them(db, tmp_path):
+    """Does a 网格 column create the compound's grids and put each building in its grid, and does a later sheet move a building?"""
+    report = import_file(write_rows_csv(tmp_path / "a.csv", with_grid(GOOD, {"1栋": "一网格", "2栋": "二网格"})),
+                         "阳光里小区", **PLACE)
+    db.session.commit()
+    assert (grid_of("1栋"), grid_of("2栋")) == ("一网格", "二网格")
+    assert "网格 一网格" in report.places_created and report.buildings_moved == 2
+    compound = db.session.scalar(db.select(Compound))
+    assert {g.compound_id for g in db.session.scalars(db.select(Grid))} == {compound.id}
+    # 2栋 moves to 一网格; 1栋 is left blank on one row and named on another: unchanged.
+    rows = with_grid(GOOD, {"2栋": "一网格"})
+    rows[1][-1] = "一网格"
+    report = import_file(write_rows_csv(tmp_path / "b.csv", rows), "阳光里小区", **PLACE)
+    db.session.commit()
+    assert (grid_of("1栋"), grid_of("2栋")) == ("一网格", "一网格") and report.buildings_moved == 1
+    assert db.session.scalar(db.select(db.func.count(Grid.id))) == 2  # 二网格 stays, now empty
+    # A sheet without the column leaves the grids as they are.
+    import_file(write_csv(tmp_path / "c.csv", GOOD), "阳光里小区", **PLACE)
+    assert (grid_of("1栋"), grid_of("2栋")) == ("一网格", "一网格")
+
+
+def test_a_building_in_two_grids_is_an_error(db, tmp_path):
+    """Is a building named in two grids refused with the row and the 网格 column, and nothing written?"""
+    rows = with_grid(GOOD, {"1栋": "一网格", "2栋": "二网格"})
+    rows[3][-1] = "二网格"  # 1栋1单元201 (row 4) says 二网格, rows 2-3 say 一网格
+    with pytest.raises(RosterError) as caught:
+        import_file(write_rows_csv(tmp_path / "r.csv", rows), "阳光里小区", **PLACE)
+    db.session.rollback()
+    assert [(e.row, e.column) for e in caught.value.errors] == [(4, "网格")]
+    assert "第 2 行" in caught.value.errors[0].message and "一网格" in caught.value.errors[0].message
+    assert db.session.scalar(db.select(db.func.count(Grid.id))) == 0
+
+
+def binding(user_name, flat_, relation, owner, status="approved"):
+    from tests import factories
+
+    b = Binding(user=factories.user(user_name), flat=flat_, relation=relation, name="某人", status=status,
+                method="roster_phone", owner_id=owner.id if owner else None)
+    _db.session.add(b)
+    _db.session.flush()
+    return b
+
+
+def test_a_new_owner_ends_the_previous_owners_bindings(cli, tmp_path):
+    """When a re-import names a new owner for a flat, are the previous owner's owner bindings ended (a dry run only counting them), and every other binding left alone?"""
+    import_file(write_csv(tmp_path / "a.csv", GOOD), "阳光里小区", **PLACE)
+    sold, kept = flat("1栋", "1单元", "101"), flat("2栋", "1单元", "101")
+    old_owner = sold.owner
+    ended = [binding("old1", sold, "owner", old_owner), binding("old2", sold, "owner", old_owner, "pending")]
+    untouched = [
+        binding("family", sold, "family", old_owner),  # not an owner binding
+        binding("other", sold, "owner", kept.owner),  # verified against someone else
+        binding("gone", sold, "owner", old_owner, "rejected"),  # already inactive
+        binding("neighbour", kept, "owner", kept.owner),  # another flat, owner unchanged
+    ]
+    ended, untouched = [b.id for b in ended], [b.id for b in untouched]
+    _db.session.commit()
+    ids = {b.id: b.status for b in _db.session.scalars(_db.select(Binding))}
+    rows = [r[:] for r in GOOD]
+    rows[0][6:8] = ["赵新来", "13700001111"]  # 1栋1单元101 sold
+    path = write_csv(tmp_path / "b.csv", rows)
+    args = ("roster", "import", path, "--compound", "阳光里小区")
+
+    dry = cli(*args, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "将结束原业主绑定 2 个" in dry.output
+    assert {b.id: b.status for b in _db.session.scalars(_db.select(Binding))} == ids
+
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    assert "结束原业主绑定 2 个" in result.output
+    after = {b.id: b for b in _db.session.scalars(_db.select(Binding))}
+    for i in ended:
+        assert after[i].status == "ended"
+        assert after[i].reason == "名册变更：该房屋业主已变更，原业主绑定失效" and after[i].reviewed_at
+    assert {i: after[i].status for i in untouched} == {i: ids[i] for i in untouched}
+    assert flat("1栋", "1单元", "101").owner.name == "赵新来"
+    # Importing the same sheet again changes no owner and ends nothing more.
+    assert "结束原业主绑定 0 个" in cli(*args).output
+
+
+UNREADABLE = [  # (file name, bytes, a word of the reason)
+    ("名册.xlsx", b"this is not a spreadsheet at all", "不是有效的 .xlsx"),
+    ("名册.xlsx", b"PK\x03\x04" + b"\x00" * 60, "无法读取"),
+    ("名册.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500, "旧版 Excel"),
+    ("旧名册.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500, "旧版 Excel"),
+    ("名册.csv", bytes(range(256)) * 4, "二进制"),
+    ("名册.csv", b"PK\x03\x04" + b"\x14\x00" * 40, "扩展名改回 .xlsx"),
+    ("名册.csv", b"", "空"),
+    ("名册.xlsx", b"", "空"),
+]
+
+
+@pytest.mark.parametrize("name, data, reason", UNREADABLE)
+def test_an_unreadable_file_is_one_chinese_error_and_exit_1(cli, tmp_path, name, data, reason):
+    """Does a file that is not a readable sheet (damaged .xlsx, old .xls, binary .csv, empty) fail with exit code 1 and a Chinese reason, no traceback?"""
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = cli("roster", "import", str(path), "--compound", "阳光里小区", "--community", "向阳社区", "--street", "东塘街道")
+    assert result.exit_code == 1, result.output
+    assert reason in result.output and "未导入任何数据" in result.output
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert _db.session.scalar(_db.select(_db.func.count(Compound.id))) == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_control_characters_in_a_cell_are_named(db, tmp_path, fmt):
+    """Is a cell holding a tab, a line break or another control character refused with its row and column?"""
+    rows = [r[:] for r in GOOD]
+    rows[0][6] = "张\n建国"
+    rows[1][1] = "1单元\t"
+    rows[2][2] = "2\x7f01"  # DEL (openpyxl refuses to write \x00-\x08 at all)
+    rows[4][0] = "2栋\r"
+    path = write_csv(tmp_path / "r.csv", rows) if fmt == "csv" else write_xlsx(tmp_path / "r.xlsx", rows)
+    with pytest.raises(RosterError) as caught:
+        import_file(path, "阳光里小区", **PLACE)
+    found = {(e.row, e.column) for e in caught.value.errors if "控制字符" in e.message}
+    assert found == {(2, "业主姓名"), (3, "单元"), (4, "房号"), (6, "楼栋")}
+
+
+def test_readme_import_after_the_demo_reuses_its_street_and_community(cli, tmp_path):
+    """After the demo seed, does the README's import command (no district) reuse 东塘街道 and 向阳社区, and does a new compound there too?"""
+    assert cli("demo", "seed").exit_code == 0
+    path = write_csv(tmp_path / "r.csv", GOOD)
+    place = ("--community", "向阳社区", "--street", "东塘街道")
+    same = cli("roster", "import", path, "--compound", "阳光里小区", *place)
+    assert same.exit_code == 0, same.output
+    new = cli("roster", "import", path, "--compound", "幸福里小区", *place)
+    assert new.exit_code == 0, new.output
+    assert "新建：小区 幸福里小区" in new.output and "街道" not in new.output.split("新建：")[1]
+    assert _db.session.scalar(_db.select(_db.func.count(Street.id))) == 1
+    assert _db.session.scalar(_db.select(_db.func.count(Community.id))) == 1
+    compounds = _db.session.scalars(_db.select(Compound).order_by(Compound.id)).all()
+    assert [c.name for c in compounds] == ["阳光里小区", "幸福里小区"]
+    assert compounds[0].community_id == compounds[1].community_id
+
+
+def test_a_street_name_shared_by_two_districts_needs_the_district(db, tmp_path):
+    """When two districts each have a 东塘街道, is a new compound naming only the street refused, and accepted with --district?"""
+    path = write_csv(tmp_path / "r.csv", GOOD)
+    import_file(path, "甲小区", community="甲社区", street="东塘街道", district="雨花区")
+    import_file(path, "乙小区", community="乙社区", street="东塘街道", district="天心区")
+    with pytest.raises(RosterError) as caught:
+        import_file(path, "丙小区", community="甲社区", street="东塘街道")
+    assert "--district" in caught.value.errors[0].message
+    report = import_file(path, "丙小区", community="甲社区", street="东塘街道", district="雨花区")
+    assert report.places_created == ["小区 丙小区"]
