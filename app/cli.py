@@ -1,4 +1,4 @@
-"""flask commands for operators: roster import, demo seed. Help texts in Chinese and English."""
+"""flask commands for operators: roster, grids, staff, QR codes, demo seed. Help texts in Chinese and English."""
 import click
 from flask.cli import AppGroup
 
@@ -8,6 +8,7 @@ roster = AppGroup("roster", help="名册：导入与模板 / Roster: import and 
 demo = AppGroup("demo", help="演示数据 / Demo data.")
 staff = AppGroup("staff", help="工作人员角色与范围 / Staff roles and scopes.")
 qr = AppGroup("qr", help="楼栋二维码与海报 / Building QR codes and posters.")
+grid = AppGroup("grid", help="网格：列出与调整楼栋所属网格 / Grids: list and change which grid a building is in.")
 
 
 @roster.command("import")
@@ -30,8 +31,9 @@ def roster_import(path, compound, community, street, district, dry_run):
             )
     except RosterError as exc:
         db.session.rollback()
-        for error in exc.errors:
-            click.echo(str(error), err=True)
+        if len(exc.errors) > 1 or exc.errors[0].row:
+            for error in exc.errors:
+                click.echo(str(error), err=True)
         raise click.ClickException(str(exc))
     if dry_run:
         db.session.rollback()
@@ -61,16 +63,21 @@ def demo_seed(force):
     click.echo(result)
 
 
-def _user(user_id, openid):
+def _user(user_id, openid, create=False):
     from app.models import User
 
     if bool(user_id) == bool(openid):
         raise click.UsageError("请给出 --user 或 --openid 之一 / give exactly one of --user, --openid")
     user = db.session.get(User, user_id) if user_id else db.session.scalar(db.select(User).filter_by(openid=openid))
-    if user is None and openid:
+    if user is None and openid and create:
         user = User(openid=openid)  # staff may be granted before their first sign-in
         db.session.add(user)
         db.session.flush()
+    if user is None and openid:
+        raise click.ClickException(
+            f"没有 openid 为 {openid} 的用户：请先让其在小程序中登录一次，或确认无误后加 --create 新建"
+            " / no user with this openid: let them sign in once, or add --create"
+        )
     if user is None:
         raise click.ClickException(f"用户 {user_id} 不存在 / no such user")
     return user
@@ -85,18 +92,40 @@ def _scope(text):
     return kind, int(ident)
 
 
+def _grid_scope(grid_ref, compound_name):
+    """("grid", id) of a grid named by id or by name (within --compound)."""
+    from app.services.grids import GridError, find_compound, find_grid
+
+    try:
+        compound = find_compound(compound_name) if compound_name else None
+        return "grid", find_grid(grid_ref, compound).id
+    except GridError as exc:
+        raise click.ClickException(str(exc))
+
+
 @staff.command("grant")
 @click.option("--user", "user_id", type=int, help="用户编号（见 GET /me）/ user id")
 @click.option("--openid", help="微信 openid")
+@click.option("--create", is_flag=True, help="openid 尚无用户时新建（其本人尚未登录过）/ create the user of an unknown openid")
 @click.option("--role", required=True, help="grid_worker | committee | community_staff | street_officer | district_officer | admin")
 @click.option("--scope", help="范围，例如 grid:3、compound:12、street:1 / scope, e.g. compound:12")
-def staff_grant(user_id, openid, role, scope):
-    """授予工作人员角色及其范围。 Grant a staff role limited to a scope."""
+@click.option("--grid", "grid_ref", help="网格员的网格：名称或编号，名称可配 --compound / grid by name or id (with --compound)")
+@click.option("--compound", help="--grid 所在小区名称 / the compound of --grid")
+def staff_grant(user_id, openid, create, role, scope, grid_ref, compound):
+    """授予工作人员角色及其范围。 Grant a staff role limited to a scope.
+
+    网格员可写 --scope grid:3，或 --grid 第一网格 --compound 阳光里小区。
+    A grid worker's grid: --scope grid:3, or --grid NAME --compound NAME."""
     from app.services.scopes import describe, grant
 
-    user = _user(user_id, openid)
+    if grid_ref and scope:
+        raise click.UsageError("--scope 与 --grid 只能给一个 / give --scope or --grid, not both")
+    if compound and not grid_ref:
+        raise click.UsageError("--compound 只与 --grid 一起使用 / --compound goes with --grid")
+    user = _user(user_id, openid, create=create)
+    where_scope = _grid_scope(grid_ref, compound) if grid_ref else _scope(scope)
     try:
-        staff_role = grant(user, role, *_scope(scope))
+        staff_role = grant(user, role, *where_scope)
     except ValueError as exc:
         raise click.ClickException(str(exc))
     db.session.commit()
@@ -106,19 +135,37 @@ def staff_grant(user_id, openid, role, scope):
 
 
 @staff.command("revoke")
-@click.option("--user", "user_id", type=int, required=True, help="用户编号 / user id")
-@click.option("--role", required=True)
-@click.option("--scope", help="范围 / scope, e.g. compound:12")
-def staff_revoke(user_id, role, scope):
-    """收回工作人员角色。 Revoke a staff role."""
+@click.option("--user", "user_id", type=int, help="用户编号 / user id")
+@click.option("--openid", help="微信 openid")
+@click.option("--role", required=True, help="要收回的角色 / the role to revoke")
+@click.option("--scope", help="范围（有范围的角色必填）/ scope, needed for a scoped role, e.g. compound:12")
+def staff_revoke(user_id, openid, role, scope):
+    """收回工作人员角色（须与授予时的范围一致）。 Revoke a staff role held with that scope."""
     from app.models import StaffRole
+    from app.models.accounts import ROLES
 
+    user = _user(user_id, openid)
     kind, ident = _scope(scope)
-    deleted = db.session.execute(
-        db.delete(StaffRole).filter_by(user_id=user_id, role=role, scope_type=kind, scope_id=ident)
-    ).rowcount
+    held = db.session.scalars(db.select(StaffRole).filter_by(user_id=user.id, role=role)).all()
+    if role in ROLES and ROLES[role][1] is not None and kind is None:
+        scopes = "、".join(f"{r.scope_type}:{r.scope_id}" for r in held) or "无"
+        raise click.ClickException(
+            f"角色 {role} 有范围，请用 --scope 指明要收回哪一个（该用户持有的范围：{scopes}）"
+            f" / {role} is scoped: say which with --scope"
+        )
+    match = [r for r in held if (r.scope_type, r.scope_id) == (kind, ident)]
+    if not match:
+        scopes = "、".join(f"{r.scope_type}:{r.scope_id}" if r.scope_type else "全部" for r in held)
+        where = f"范围 {kind}:{ident} 的" if kind else ""
+        raise click.ClickException(
+            f"用户 {user.id} 没有{where}角色 {role}，未收回任何角色"
+            + (f"（其 {role} 角色的范围：{scopes}）" if held else "")
+            + " / the user does not hold this role with this scope"
+        )
+    for r in match:
+        db.session.delete(r)
     db.session.commit()
-    click.echo(f"已收回 {deleted} 个角色")
+    click.echo(f"已收回 用户 {user.id} 的角色 {role}" + (f"，范围 {kind}:{ident}" if kind else ""))
 
 
 @staff.command("list")
@@ -136,14 +183,17 @@ def staff_list():
 @qr.command("list")
 @click.option("--compound", required=True, help="小区名称 / compound name")
 def qr_list(compound):
-    """列出小区各楼栋的编号、名称、scene 和链接（制表符分隔）。 List buildings: id, name, scene, URL."""
+    """首行为小区编号，其后每栋楼一行：编号、名称、scene、链接（制表符分隔）。
+    First line: the compound id; then a line per building: id, name, scene, URL (tab-separated)."""
     from app.services.qrcodes import compound_buildings, scan_url
 
     try:
-        _, buildings = compound_buildings(compound)
+        comp, buildings = compound_buildings(compound)
     except LookupError as exc:
         raise click.ClickException(str(exc))
-    lines = [f"{b.id}\t{b.name}\t{b.scene or ''}\t{scan_url(b)}" for b in buildings]
+    # The first line names the compound and its id (for --scope compound:ID); rows follow, tab-separated.
+    lines = [f"# 小区 compound:{comp.id}\t{comp.name}\t{comp.community.name}"]
+    lines += [f"{b.id}\t{b.name}\t{b.scene or ''}\t{scan_url(b)}" for b in buildings]
     db.session.commit()  # scenes given to buildings that had none
     click.echo("\n".join(lines))
 
@@ -156,7 +206,8 @@ def qr_posters(compound, out_dir):
     import os
 
     from app.services.posters import posters_pdf, render_poster
-    from app.services.qrcodes import code_png, compound_buildings
+    from app.services.qrcodes import code_png, compound_buildings, unreachable_help
+    from app.wechat.client import WeChatError
 
     try:
         comp, buildings = compound_buildings(compound)
@@ -167,7 +218,11 @@ def qr_posters(compound, out_dir):
     posters = []
     with click.progressbar(buildings, label="生成海报 posters", show_pos=True) as bar:
         for b in bar:
-            code = code_png(b)
+            try:
+                code = code_png(b)
+            except WeChatError as exc:
+                db.session.rollback()
+                raise click.ClickException(unreachable_help(exc))
             posters.append((comp.name, b.name, code))
             with open(os.path.join(out_dir, f"{comp.name}-{b.name}.png"), "wb") as fh:
                 fh.write(render_poster(comp.name, b.name, code, community_name=community))
@@ -176,6 +231,45 @@ def qr_posters(compound, out_dir):
     with open(pdf, "wb") as fh:
         fh.write(posters_pdf(posters, community_name=community, title=f"{comp.name} 楼栋二维码"))
     click.echo(f"已生成 {len(posters)} 张海报和 {pdf}")
+
+
+@grid.command("list")
+@click.option("--compound", required=True, help="小区名称 / compound name")
+def grid_list(compound):
+    """每个网格一行：网格编号、名称、楼栋（制表符分隔）；未划入网格的楼栋以 - 开头。
+    A line per grid: id, name, buildings (tab-separated); buildings in no grid on a line starting with -."""
+    from app.services.grids import GridError, find_compound, grids_of
+
+    try:
+        comp = find_compound(compound)
+    except GridError as exc:
+        raise click.ClickException(str(exc))
+    grids, loose = grids_of(comp)
+    for g, names in grids:
+        click.echo(f"{g.id}\t{g.name}\t{'、'.join(names)}")
+    if loose:
+        click.echo(f"-\t未划入网格\t{'、'.join(loose)}")
+    if not grids and not loose:
+        click.echo(f"小区「{comp.name}」还没有楼栋", err=True)
+
+
+@grid.command("assign")
+@click.option("--compound", required=True, help="小区名称 / compound name")
+@click.option("--building", "buildings", required=True, multiple=True, help="楼栋名称，可重复 / building name, repeatable")
+@click.option("--grid", "grid_name", required=True, help="网格名称，没有则新建 / grid name, created if new")
+def grid_assign(compound, buildings, grid_name):
+    """把楼栋划入网格（网格不存在则新建）。 Put buildings into a grid, creating the grid if needed."""
+    from app.services.grids import GridError, assign, find_compound
+
+    try:
+        grid_obj, created, moved = assign(find_compound(compound), buildings, grid_name)
+    except GridError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc))
+    db.session.commit()
+    text = f"网格 {grid_obj.name}（grid:{grid_obj.id}）" + ("已新建；" if created else "：")
+    text += f"划入 {'、'.join(moved)}" if moved else "楼栋已在该网格，未改变"
+    click.echo(text)
 
 
 audit = AppGroup("audit", help="审计日志 / Audit log.")
@@ -210,4 +304,4 @@ def scheduler():
     run(current_app._get_current_object())
 
 
-COMMANDS = [roster, demo, staff, qr, audit, scheduler]
+COMMANDS = [roster, demo, staff, qr, grid, audit, scheduler]

@@ -61,3 +61,23 @@ def compound_buildings(compound_name):
     return compounds[0], db.session.scalars(
         db.select(Building).where(Building.compound_id == compounds[0].id).order_by(Building.id)
     ).all()
+
+
+def unreachable_help(exc):
+    """What an operator should do when WeChat would not make a code (exc: WeChatError), in Chinese and English."""
+    from app.wechat.client import WeChatError
+
+    base = current_app.config["WECHAT_API_BASE"]
+    if exc.errcode == WeChatError.NETWORK:
+        return (
+            f"无法连接微信接口 {base}，未生成海报。开发环境请先启动 ./scripts/run（它会启动微信模拟器），"
+            "或单独启动模拟器：.venv/bin/python -m app.wechat.emulator；"
+            "不用小程序码时可设置 QR_MODE=url（并设置 QR_URL_BASE），生成普通链接二维码。\n"
+            f"The WeChat API at {base} is unreachable: start ./scripts/run or the emulator "
+            "(python -m app.wechat.emulator), or set QR_MODE=url for plain QR codes of QR_URL_BASE + scene."
+        )
+    return (
+        f"微信未能生成小程序码（错误码 {exc.errcode}：{exc.errmsg}），未生成海报；请检查 WECHAT_APPID、WECHAT_SECRET "
+        "和小程序是否已发布（或设置 WECHAT_ENV_VERSION=trial），也可设置 QR_MODE=url 生成普通链接二维码。\n"
+        f"WeChat refused the code (errcode {exc.errcode}); check the credentials and the published version, or set QR_MODE=url."
+    )
