@@ -16,7 +16,7 @@ from app.services import scopes
 bp = APIBlueprint("consultations", __name__, url_prefix="/api/v1", tag="consultations")
 
 
-def consultation_view(c, flat_id=None):
+def consultation_view(c, flat_id=None, relation="owner"):
     view = {
         "id": c.id, "title": c.title, "body": c.body, "kind": c.kind, "kind_name": KINDS.get(c.kind, c.kind),
         "scope": {"type": c.scope_type, "id": c.scope_id}, "compound": {"id": c.compound_id, "name": c.compound.name},
@@ -31,7 +31,10 @@ def consultation_view(c, flat_id=None):
     if flat_id is not None:
         ballot = ballot_service.current_ballot(c, flat_id)
         view["flat_id"] = flat_id
-        view["ballot"] = _ballot_view(c, ballot) if ballot else None
+        view["answered"] = ballot is not None
+        # Family and tenants see whether their flat has answered, not the owner's choice, until publication.
+        shown = ballot is not None and (relation == "owner" or c.status == "published")
+        view["ballot"] = _ballot_view(c, ballot) if shown else None
     return view
 
 
@@ -45,14 +48,14 @@ def _iso(value):
     return value.isoformat() + "Z" if value else None
 
 
-def _resident_flat(flat_id):
-    """A flat the signed-in user is bound to (any relation); 404 otherwise."""
-    bound = db.session.scalar(
-        db.select(Binding.id).filter_by(user_id=current_user().id, flat_id=flat_id, status="approved")
+def _resident_relation(flat_id):
+    """The signed-in user's relation to a flat they are bound to (owner, family, tenant); 404 otherwise."""
+    relation = db.session.scalar(
+        db.select(Binding.relation).filter_by(user_id=current_user().id, flat_id=flat_id, status="approved")
     )
-    if bound is None:
+    if relation is None:
         raise ApiError(404, "not_found", "您尚未绑定该房屋")
-    return flat_id
+    return relation
 
 
 def _on_roll(consultation, flat_id):
@@ -66,7 +69,7 @@ def _visible(consultation_id, flat_id=None, staff_roles=service.WATCHERS):
     c = service.get(consultation_id)
     if service.visible_to_staff(current_user(), c, staff_roles):
         return c
-    if flat_id is not None and c.status != "draft" and _on_roll(c, _resident_flat(flat_id)):
+    if flat_id is not None and c.status != "draft" and _resident_relation(flat_id) and _on_roll(c, flat_id):
         return c
     raise ApiError(404, "not_found", "没有找到该征询")
 
@@ -89,9 +92,10 @@ def create(body):
 def index(query):
     """With flat_id: the consultations of a bound flat with its current ballot. Without: staff's scope."""
     if query["flat_id"] is not None:
-        flat_id = _resident_flat(query["flat_id"])
+        flat_id = query["flat_id"]
+        relation = _resident_relation(flat_id)
         items = [c for c in service.consultations_for_flat(flat_id) if c.status != "draft"]
-        return ok([consultation_view(c, flat_id) for c in items])
+        return ok([consultation_view(c, flat_id, relation) for c in items])
     user = current_user()
     if not scopes.roles_of(user, *service.WATCHERS):
         raise ApiError(403, "forbidden", "请带上 flat_id 查看您房屋的征询")
@@ -104,7 +108,12 @@ def index(query):
 def show(consultation_id, query):
     """One consultation; with flat_id, the ballot that counts for that flat."""
     c = _visible(consultation_id, query["flat_id"])
-    return ok(consultation_view(c, query["flat_id"]))
+    flat_id = query["flat_id"]
+    if flat_id is None:
+        return ok(consultation_view(c))
+    relation = db.session.scalar(db.select(Binding.relation).filter_by(
+        user_id=current_user().id, flat_id=flat_id, status="approved"))
+    return ok(consultation_view(c, flat_id, relation or "staff"))
 
 
 @bp.post("/consultations/<int:consultation_id>/open")
@@ -139,7 +148,7 @@ def publish(consultation_id):
 @bp.input(BallotIn, arg_name="body")
 def sign(consultation_id, body):
     """An owner signs: choice and handwritten signature (PNG, base64). Accepts Idempotency-Key."""
-    key = (request.headers.get("Idempotency-Key") or "").strip()[:64] or None
+    key = idempotency_key()
     user_id = current_user_id()
     try:
         ballot = ballot_service.sign(user_id, consultation_id, body["flat_id"], body["choice"], body["signature"], key)
@@ -155,6 +164,18 @@ def sign(consultation_id, body):
     if answer["status"] == "conflict":
         raise ApiError(409, "ballot_conflict", "该户已有经确认的纸质表决票，本次线上表决未计入；如需更改请联系网格员", answer)
     return ok(answer, 201)
+
+
+def idempotency_key():
+    """The request's Idempotency-Key, or None; one longer than 64 characters or not plain printable
+    ASCII is a 422, never cut (a cut key could name another request)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None or key == "":
+        return None
+    if len(key) > 64 or not all(33 <= ord(ch) <= 126 for ch in key):
+        raise ApiError(422, "validation_error", "请求编号（Idempotency-Key）应为 1 到 64 个可见 ASCII 字符",
+                       {"Idempotency-Key": ["1-64 个可见 ASCII 字符"]})
+    return key
 
 
 def _sign_answer(ballot):

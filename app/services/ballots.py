@@ -58,14 +58,6 @@ def decode_image(data, kinds, max_bytes, what):
     return raw, Image.MIME[image.format]
 
 
-def _store_blob(raw, mimetype):
-    digest = hashlib.sha256(raw).hexdigest()
-    blob = Blob(sha256=digest, mimetype=mimetype, data=raw)
-    db.session.add(blob)
-    db.session.flush()
-    return blob
-
-
 def _receipt():
     return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
 
@@ -83,13 +75,6 @@ def content(ballot):
 
 def content_hash(ballot):
     return audit.sha256(audit.canonical(content(ballot)))
-
-
-def _roll_entry(consultation, flat_id):
-    entry = db.session.scalar(db.select(RollEntry).filter_by(consultation_id=consultation.id, flat_id=flat_id))
-    if entry is None:
-        raise ApiError(422, "not_on_roll", "该房屋不在本次征询范围内", {"flat_id": flat_id})
-    return entry
 
 
 def _accepting(consultation_id):
@@ -112,25 +97,6 @@ def _check_choice(consultation, choice):
         raise ApiError(422, "validation_error", "请选择有效的选项", {"choice": keys})
 
 
-def _new_ballot(consultation, entry, channel, choice, status, **fields):
-    ballot = Ballot(
-        consultation_id=consultation.id, flat_id=entry.flat_id, person_key=entry.person_key, channel=channel,
-        choice=choice, status=status, receipt=_receipt(), created_at=utcnow().replace(microsecond=0), **fields,
-    )
-    ballot.content_hash = content_hash(ballot)  # before the INSERT: no second write for it
-    db.session.add(ballot)
-    db.session.flush()
-    return ballot
-
-
-def _slot(consultation, person_key):
-    """The person's vote slot, locked, as the database holds it now."""
-    return db.session.scalar(
-        db.select(VoteSlot).filter_by(consultation_id=consultation.id, person_key=person_key).with_for_update()
-        .execution_options(populate_existing=True)
-    )
-
-
 def by_idempotency_key(consultation_id, key):
     return db.session.scalar(db.select(Ballot).filter_by(consultation_id=consultation_id, idempotency_key=key))
 
@@ -144,14 +110,14 @@ _replay = _ballot.alias("replay")
 # The hot path's statements are built once: building a statement costs more than running it.
 def _checks_statement(with_replay):
     """What sign() checks, in one statement: the consultation row under the shared lock (only the
-    columns the checks read), the owner's binding, the roll entry and, with_replay, a ballot already
-    recorded under the Idempotency-Key."""
+    columns the checks read), the caller's binding to the flat (any relation), the roll entry and,
+    with_replay, a ballot already recorded under the Idempotency-Key."""
     query = (
         db.select(_consultation.c.status, _consultation.c.closes_at, _consultation.c.options,
-                  _binding.c.id.label("binding_id"), _roll.c.person_key)
+                  _binding.c.id.label("binding_id"), _binding.c.relation, _binding.c.owner_id, _roll.c.person_key)
         .select_from(_consultation)
         .outerjoin(_binding, db.and_(_binding.c.user_id == param("user_id"), _binding.c.flat_id == param("flat_id"),
-                                     _binding.c.relation == "owner", _binding.c.status == "approved"))
+                                     _binding.c.status == "approved"))
         .outerjoin(_roll, db.and_(_roll.c.consultation_id == _consultation.c.id, _roll.c.flat_id == param("flat_id")))
     )
     if with_replay:
@@ -173,6 +139,8 @@ _INSERT_BLOB, _INSERT_BALLOT = _blob.insert(), _ballot.insert()
 _SUPERSEDE = _ballot.update().where(_ballot.c.id == param("ballot_id")).values(status="superseded")
 _ADVANCE_SLOT = _slot_t.update().where(_slot_t.c.id == param("slot_id")).values(
     ballot_id=param("new_ballot_id"), seq=param("new_seq"), head=param("new_head"))
+_ROLL_PERSON = db.select(_roll.c.person_key).where(_roll.c.consultation_id == param("consultation_id"),
+                                                    _roll.c.flat_id == param("flat_id"))
 
 
 def _sign_checks(user_id, consultation_id, flat_id, idempotency_key):
@@ -183,9 +151,19 @@ def _sign_checks(user_id, consultation_id, flat_id, idempotency_key):
     }).first()
 
 
+def binding_person(owner_id, flat_id):
+    """The person of the roll a binding speaks for: the roster owner it was verified against, or, for
+    a flat with no owner on the roster, the flat itself (consultations.person_key's keys)."""
+    return f"owner:{owner_id}" if owner_id is not None else f"flat:{flat_id}"
+
+
 def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=None):
     """The online ballot of the owner signed in as user_id. The last online answer counts; a ballot
     already counted from the paper channel stands, and this one is kept as a conflict.
+
+    The order of the checks tells a stranger nothing: a flat the caller is not bound to is a 404
+    before any state or option is looked at. Only an owner binding verified against the person the
+    frozen roll names for the flat signs: a previous owner, after the roster changed, does not.
 
     The hot path: one statement locks the consultation (shared) and reads the binding, roll entry
     and a replayed Idempotency-Key; one locks the person's vote slot, which holds the ballot counted
@@ -193,68 +171,90 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
     unit of work). Nothing here is locked by every ballot of the consultation.
 
     Returns the ballot as written (its columns as attributes, not an ORM object), or, for an
-    Idempotency-Key already used, the Ballot recorded then."""
+    Idempotency-Key already used with the same request, the Ballot recorded then."""
     raw, mimetype = decode_image(signature, ("PNG",), SIGNATURE_MAX_BYTES, "签名")
     digest = hashlib.sha256(raw).hexdigest()
     row = _sign_checks(user_id, consultation_id, flat_id, idempotency_key)
-    if row is None:
-        raise ApiError(404, "not_found", "没有找到该征询")
+    if row is None or row.binding_id is None:
+        raise ApiError(404, "not_found", "没有找到该征询，或您尚未绑定该房屋")
     if idempotency_key and row.replay_id is not None:
-        replay = db.session.get(Ballot, row.replay_id)
-        if replay.user_id != user_id:
-            raise ApiError(409, "idempotency_conflict", "该请求编号已被使用")
-        return replay
+        return _replayed(row.replay_id, user_id, flat_id, choice, digest)
     _ensure_accepting(row)
     _check_choice(row, choice)
-    if row.binding_id is None:
-        raise ApiError(403, "not_owner", "只有已绑定该房屋的业主本人可以签署表决票")
+    if row.relation != "owner":
+        raise ApiError(403, "not_owner", "只有业主本人可以签署表决票；家庭成员和租户可以查看该户是否已表决")
     if row.person_key is None:
         raise ApiError(422, "not_on_roll", "该房屋不在本次征询范围内", {"flat_id": flat_id})
-    person = row.person_key
+    if binding_person(row.owner_id, flat_id) != row.person_key:
+        raise ApiError(403, "not_roll_owner", "您绑定时核对的业主与本次征询名册登记的业主不一致，不能签署；"
+                       "如房屋已过户，请新业主重新绑定，或联系网格员核实")
+    blob_id = db.session.connection().execute(
+        _INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
+    return write_ballot(consultation_id, flat_id, row.person_key, "online", choice, user_id=user_id,
+                        signature_id=blob_id, signature_sha256=digest, idempotency_key=idempotency_key)
+
+
+def _replayed(ballot_id, user_id, flat_id, choice, signature_sha256):
+    """The ballot stored under an Idempotency-Key, when this is the same request again (Stripe's rule:
+    a key names one request; the same key with another body is an error, not the old answer)."""
+    replay = db.session.get(Ballot, ballot_id)
+    if replay.user_id != user_id:
+        raise ApiError(409, "idempotency_conflict", "该请求编号已被使用")
+    if (replay.flat_id, replay.choice, replay.signature_sha256) != (flat_id, choice, signature_sha256):
+        raise ApiError(422, "idempotency_mismatch", "该请求编号已用于另一份内容不同的表决，请勿重复使用",
+                       {"Idempotency-Key": ["已用于另一份表决"]})
+    return replay
+
+
+def write_ballot(consultation_id, flat_id, person, channel, choice, *, user_id=None, entered_by_id=None,
+                 signature_id=None, signature_sha256=None, idempotency_key=None, at=None):
+    """The one way a ballot is written, for online ballots, paper ballots and bulk test data alike: the
+    row with its content hash, its entry in the person's chain, and the person's vote slot moved to
+    the entry (and to the ballot, when it counts). Locks the slot; the caller holds the consultation.
+
+    An online ballot counts and supersedes the person's counted online ballot; it is a conflict when
+    a paper ballot counts already. A paper ballot is unconfirmed until a second staff member confirms.
+    Returns the ballot as written (its columns as attributes)."""
     execute = db.session.connection().execute  # Core statements: no ORM session layer
     slot_id, current_id, current_channel, seq, head = execute(
         _SLOT, {"consultation_id": consultation_id, "person": person}).one()
-    conflict = current_id is not None and current_channel != "online"
-    blob_id = execute(_INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
+    if channel == "paper":
+        status, counted, replaces = "unconfirmed", current_id, None
+    elif current_id is not None and current_channel != "online":
+        status, counted, replaces = "conflict", current_id, None
+    else:
+        status, replaces = "current", current_id
     values = dict(
-        consultation_id=consultation_id, flat_id=flat_id, person_key=person, channel="online", choice=choice,
-        status="conflict" if conflict else "current", user_id=user_id, entered_by_id=None, confirmed_by_id=None,
-        confirmed_at=None, signature_id=blob_id, signature_sha256=digest, receipt=_receipt(),
-        idempotency_key=idempotency_key, created_at=utcnow().replace(microsecond=0),
+        consultation_id=consultation_id, flat_id=flat_id, person_key=person, channel=channel, choice=choice,
+        status=status, user_id=user_id, entered_by_id=entered_by_id, confirmed_by_id=None, confirmed_at=None,
+        signature_id=signature_id, signature_sha256=signature_sha256, receipt=_receipt(),
+        idempotency_key=idempotency_key, created_at=at or utcnow().replace(microsecond=0),
     )
     values["content_hash"] = audit.sha256(audit.canonical(content(SimpleNamespace(**values))))
     values["id"] = ballot_id = execute(_INSERT_BALLOT, values).inserted_primary_key[0]
-    replaces = None
-    if not conflict and current_id is not None:
-        execute(_SUPERSEDE, {"ballot_id": current_id})
-        written(Ballot, current_id, status="superseded")
-        replaces = current_id
+    if status == "current":
+        counted = ballot_id
+        if replaces is not None:
+            execute(_SUPERSEDE, {"ballot_id": replaces})
+            written(Ballot, replaces, status="superseded")
     ballot = SimpleNamespace(**values)  # the row as written: no ORM object to track on the hot path
-    entry = _record(slot_id, seq, head, "ballot", ballot, replaces=replaces)
-    counted = current_id if conflict else ballot_id
-    execute(_ADVANCE_SLOT, {"slot_id": slot_id, "new_ballot_id": counted, "new_seq": entry["seq"],
-                            "new_head": entry["hash"]})
-    written(VoteSlot, slot_id, ballot_id=counted, seq=entry["seq"], head=entry["hash"])
+    kind = "ballot" if channel == "online" else "paper_entered"
+    _record(slot_id, seq, head, counted, kind, ballot, replaces=replaces)
     return ballot
 
 
-def _record(slot_id, seq, head, kind, ballot, replaces=None, **extra):
-    """The ballot's entry in its person's chain, after entry `seq` hashed `head`: the one payload
-    shape verification replays. Returns the entry; the caller moves the slot's head to it."""
+def _record(slot_id, seq, head, counted, kind, ballot, replaces=None, **extra):
+    """The ballot's entry in its person's chain, after entry `seq` hashed `head`, and the slot moved
+    to it, counting `counted`: the one payload shape verification replays."""
     entry = audit.link(slot_chain(ballot.consultation_id, slot_id), seq + 1, head, kind, "ballot", ballot.id, {
         "ballot": ballot.id, "content_hash": ballot.content_hash, "person": ballot.person_key,
         "status": ballot.status, "replaces": replaces, **extra,
     })
     audit.write(entry)
+    db.session.connection().execute(_ADVANCE_SLOT, {"slot_id": slot_id, "new_ballot_id": counted,
+                                                    "new_seq": entry["seq"], "new_head": entry["hash"]})
+    written(VoteSlot, slot_id, ballot_id=counted, seq=entry["seq"], head=entry["hash"])
     current_app.logger.info("consultation %s %s ballot %s: %s", ballot.consultation_id, kind, ballot.id, ballot.status)
-    return entry
-
-
-def _record_in_slot(slot, kind, ballot, **extra):
-    """_record for a slot loaded through the ORM (the paper channel), its head moved along."""
-    entry = _record(slot.id, slot.seq, slot.head, kind, ballot, **extra)
-    slot.seq, slot.head = entry["seq"], entry["hash"]
-    db.session.flush()
 
 
 def _staff_for_flat(user, consultation, flat_id):
@@ -272,13 +272,14 @@ def enter_paper(user, consultation_id, flat_id, choice, photo):
     consultation = _accepting(consultation_id)
     _staff_for_flat(user, consultation, flat_id)
     _check_choice(consultation, choice)
-    entry = _roll_entry(consultation, flat_id)
-    slot = _slot(consultation, entry.person_key)  # the person's chain: locked as signing locks it
-    blob = _store_blob(raw, mimetype)
-    ballot = _new_ballot(consultation, entry, "paper", choice, "unconfirmed", entered_by_id=user.id,
-                         signature_id=blob.id, signature_sha256=blob.sha256)
-    _record_in_slot(slot, "paper_entered", ballot)
-    return ballot
+    person = db.session.execute(_ROLL_PERSON, {"consultation_id": consultation.id, "flat_id": flat_id}).scalar()
+    if person is None:
+        raise ApiError(422, "not_on_roll", "该房屋不在本次征询范围内", {"flat_id": flat_id})
+    digest = hashlib.sha256(raw).hexdigest()
+    blob_id = db.session.connection().execute(
+        _INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
+    return write_ballot(consultation.id, flat_id, person, "paper", choice, entered_by_id=user.id,
+                        signature_id=blob_id, signature_sha256=digest)
 
 
 def confirm_paper(user, ballot_id):
@@ -296,16 +297,14 @@ def confirm_paper(user, ballot_id):
                                .execution_options(populate_existing=True))
     if ballot.status != "unconfirmed":
         raise ApiError(409, "already_confirmed", "该纸质票已确认过", {"status": ballot.status})
-    slot = _slot(consultation, ballot.person_key)
+    slot_id, current_id, _, seq, head = db.session.connection().execute(
+        _SLOT, {"consultation_id": consultation.id, "person": ballot.person_key}).one()
     ballot.confirmed_by_id = user.id
     ballot.confirmed_at = utcnow().replace(microsecond=0)
-    if slot.ballot_id is not None:
-        ballot.status = "conflict"
-    else:
-        ballot.status = "current"
-        slot.ballot_id = ballot.id
+    ballot.status = "conflict" if current_id is not None else "current"
     db.session.flush()
-    _record_in_slot(slot, "paper_confirmed", ballot, confirmed_by=user.id)
+    counted = current_id if current_id is not None else ballot.id
+    _record(slot_id, seq, head, counted, "paper_confirmed", ballot, confirmed_by=user.id)
     return ballot
 
 

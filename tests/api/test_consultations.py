@@ -168,9 +168,10 @@ def test_only_bound_owners_sign(app, client, login, place):
     _db.session.add(Binding(user=tenant, flat=flat, relation="tenant", name="租户", status="approved"))
     owner_of(app, "neighbour", other)
     _db.session.commit()
-    for who in ("tenant", "neighbour"):
-        resp = post_ballot(client, login, c.id, who, flat, "agree")
-        assert resp.status_code == 403 and resp.json["error"]["code"] == "not_owner"
+    resp = post_ballot(client, login, c.id, "tenant", flat, "agree")
+    assert resp.status_code == 403 and resp.json["error"]["code"] == "not_owner"
+    resp = post_ballot(client, login, c.id, "neighbour", flat, "agree")  # not bound to it at all
+    assert resp.status_code == 404 and resp.json["error"]["code"] == "not_found"
     resp = post_ballot(client, login, c.id, "neighbour", other, "maybe")
     assert resp.status_code == 422
     assert _db.session.scalar(_db.select(_db.func.count(Ballot.id))) == 0

@@ -1,0 +1,141 @@
+"""Signing, tried as an attacker would: a previous owner after the roster changed, a stranger
+probing error order, a replayed or reused Idempotency-Key, and family reading the owner's choice."""
+import pytest
+
+from app.extensions import db as _db
+from app.models import Ballot, Binding, Flat, Owner
+from app.services import consultations as service
+from tests import factories
+
+SIG = factories.signature_png()
+SIG2 = factories.signature_png(width=200)
+
+
+@pytest.fixture()
+def place(app, db):
+    comp = factories.compound(buildings=(("1栋", 1, 3, 2),))
+    factories.staff("committee", "committee", "compound", comp.id)
+    _db.session.commit()
+    return comp
+
+
+def flats(comp):
+    return [f for b in comp.buildings for u in b.units for f in u.flats]
+
+
+def ballot(client, headers, consultation_id, flat_id, choice="agree", signature=SIG, key=None):
+    extra = {"Idempotency-Key": key} if key is not None else {}
+    return client.post(f"/api/v1/consultations/{consultation_id}/ballots", headers={**headers, **extra},
+                       json={"flat_id": flat_id, "choice": choice, "signature": signature})
+
+
+def test_a_previous_owner_cannot_sign_after_the_flat_changed_hands(client, login, place):
+    """The flat is sold after the old owner bound: the roll frozen at opening names the new owner, so
+    the old owner's binding signs nothing (403 in Chinese) and nothing is written."""
+    flat = flats(place)[0]
+    factories.resident("seller", flat)
+    buyer = Owner(name="新业主", phone="13912340000")
+    _db.session.add(buyer)
+    _db.session.flush()
+    _db.session.get(Flat, flat.id).owner = buyer
+    c = factories.consultation(("compound", place))
+    _db.session.commit()
+    resp = ballot(client, login("seller"), c.id, flat.id)
+    assert resp.status_code == 403 and resp.json["error"]["code"] == "not_roll_owner"
+    assert "名册" in resp.json["error"]["message"]
+    assert _db.session.scalar(_db.select(_db.func.count(Ballot.id))) == 0
+
+
+def test_the_owner_the_roll_names_signs(client, login, place):
+    """The check compares persons, not just relations: the owner verified against the roll's person signs."""
+    flat = flats(place)[0]
+    factories.resident("owner", flat)
+    c = factories.consultation(("compound", place))
+    _db.session.commit()
+    assert ballot(client, login("owner"), c.id, flat.id).status_code == 201
+
+
+def test_a_stranger_learns_nothing_from_error_order(client, login, place):
+    """Not bound to the flat: the same 404 whether the consultation is closed, the choice is bogus,
+    or the consultation does not exist at all."""
+    flat = flats(place)[0]
+    factories.resident("owner", flat)
+    c = factories.consultation(("compound", place))
+    closed = factories.consultation(("compound", place))
+    service.close(closed.id)
+    _db.session.commit()
+    stranger = login("stranger")
+    answers = [ballot(client, stranger, c.id, flat.id, choice="bogus"),
+               ballot(client, stranger, closed.id, flat.id),
+               ballot(client, stranger, 987654, flat.id)]
+    assert {(r.status_code, r.json["error"]["code"], r.json["error"]["message"]) for r in answers} == {
+        (404, "not_found", "没有找到该征询，或您尚未绑定该房屋")}
+    owner = login("owner")
+    assert ballot(client, owner, closed.id, flat.id).status_code == 409  # the owner is told why
+    assert ballot(client, owner, c.id, flat.id, choice="bogus").status_code == 422
+
+
+def test_a_replayed_key_gives_the_same_receipt_and_a_reused_key_is_a_422(client, login, place):
+    """Stripe's rule: the same key with the same body is the old answer; with another body a 422."""
+    flat = flats(place)[0]
+    factories.resident("owner", flat)
+    c = factories.consultation(("compound", place))
+    _db.session.commit()
+    owner = login("owner")
+    first = ballot(client, owner, c.id, flat.id, key="k-1")
+    again = ballot(client, owner, c.id, flat.id, key="k-1")
+    assert first.status_code == again.status_code == 201
+    assert first.json["data"]["receipt"] == again.json["data"]["receipt"]
+    for changed in (dict(choice="disagree"), dict(signature=SIG2)):
+        resp = ballot(client, owner, c.id, flat.id, key="k-1", **changed)
+        assert resp.status_code == 422 and resp.json["error"]["code"] == "idempotency_mismatch"
+    assert _db.session.scalar(_db.select(_db.func.count(Ballot.id))) == 1
+
+
+def test_another_users_key_is_not_their_answer(client, login, place):
+    """A key someone else used returns neither their ballot nor their receipt."""
+    a, b = flats(place)[:2]
+    factories.resident("alice", a)
+    factories.resident("bob", b)
+    c = factories.consultation(("compound", place))
+    _db.session.commit()
+    mine = ballot(client, login("alice"), c.id, a.id, key="shared-key")
+    theirs = ballot(client, login("bob"), c.id, b.id, key="shared-key")
+    assert theirs.status_code == 409 and theirs.json["error"]["code"] == "idempotency_conflict"
+    assert mine.json["data"]["receipt"] not in theirs.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("key", ["k" * 65, "键", "a b", "x\ty"])
+def test_a_key_too_long_or_not_plain_ascii_is_a_422_never_cut(client, login, place, key):
+    flat = flats(place)[0]
+    factories.resident("owner", flat)
+    c = factories.consultation(("compound", place))
+    _db.session.commit()
+    headers = {**login("owner"), "Idempotency-Key": key.encode("utf-8").decode("latin-1")}
+    resp = client.post(f"/api/v1/consultations/{c.id}/ballots", headers=headers,
+                       json={"flat_id": flat.id, "choice": "agree", "signature": SIG})
+    assert resp.status_code == 422 and "Idempotency-Key" in resp.json["error"]["details"]
+    assert _db.session.scalar(_db.select(_db.func.count(Ballot.id))) == 0
+    assert ballot(client, login("owner"), c.id, flat.id, key="k" * 64).status_code == 201
+
+
+def test_family_see_that_the_flat_answered_not_the_choice_until_publication(client, login, place):
+    flat = flats(place)[0]
+    factories.resident("owner", flat)
+    kid = factories.user("kid")
+    _db.session.add(Binding(user=kid, flat_id=flat.id, relation="family", name="子女", status="approved"))
+    c = factories.consultation(("compound", place))
+    _db.session.commit()
+    ballot(client, login("owner"), c.id, flat.id, choice="disagree")
+    family = login("kid")
+    seen = client.get(f"/api/v1/consultations/{c.id}?flat_id={flat.id}", headers=family).json["data"]
+    assert seen["answered"] is True and seen["ballot"] is None
+    listed = client.get(f"/api/v1/consultations?flat_id={flat.id}", headers=family)
+    assert listed.json["data"][0]["answered"] is True and listed.json["data"][0]["ballot"] is None
+    owner_view = client.get(f"/api/v1/consultations/{c.id}?flat_id={flat.id}", headers=login("owner")).json["data"]
+    assert owner_view["ballot"]["choice"] == "disagree"
+    committee = login("committee")
+    client.post(f"/api/v1/consultations/{c.id}/close", headers=committee)
+    client.post(f"/api/v1/consultations/{c.id}/publish", headers=committee)
+    seen = client.get(f"/api/v1/consultations/{c.id}?flat_id={flat.id}", headers=family).json["data"]
+    assert seen["ballot"]["choice"] == "disagree"
