@@ -215,21 +215,17 @@ def seed_owners(db, appid, comp, owners):
     db.session.add_all(users)
     db.session.flush()
     db.session.add_all(Binding(user_id=u.id, flat_id=f.id, relation="owner", name=f.owner.name, status="approved",
-                               method="roster_phone") for u, f in zip(users, flats))
+                               method="roster_phone", owner_id=f.owner_id) for u, f in zip(users, flats))
     db.session.flush()
     return [(n, f.id) for n, f in zip(names, flats)]
 
 
 def bulk_ballots(db, appid, consultation, count, rnd):
-    """`count` counted online ballots on distinct persons of the roll, written in batches in the shapes
-    sign() writes: Ballot rows with content hashes, one entry each in the person's chain, and the vote
-    slot pointing at the ballot with the chain's head."""
-    from app.models import AuditEntry, Ballot, Blob, RollEntry, User, VoteSlot
-    from app.models.audit import GENESIS
-    from app.models.consultations import slot_chain
-    from app.models.places import utcnow
-    from app.services import audit
-    from app.services.ballots import _receipt, content_hash
+    """`count` counted online ballots on distinct persons of the roll, written through the one ballot
+    write path the API uses (app.services.ballots.write_ballot: the row with its content hash, the
+    entry in the person's chain, the vote slot)."""
+    from app.models import Blob, RollEntry, User, VoteSlot
+    from app.services.ballots import write_ballot
     from app.wechat.dev import dev_openid
 
     flat_of = {}
@@ -237,36 +233,18 @@ def bulk_ballots(db, appid, consultation, count, rnd):
                                               .where(RollEntry.consultation_id == consultation.id)
                                               .order_by(RollEntry.flat_id)):
         flat_of.setdefault(person, flat_id)
-    slots = dict(db.session.execute(db.select(VoteSlot.person_key, VoteSlot.id)
-                                    .where(VoteSlot.consultation_id == consultation.id)).all())
-    persons = rnd.sample(sorted(slots), count)
+    persons = rnd.sample(sorted(db.session.scalars(db.select(VoteSlot.person_key)
+                                                   .where(VoteSlot.consultation_id == consultation.id))), count)
     png = base64.b64decode(signature_png())
     blob = Blob(sha256=hashlib.sha256(png).hexdigest(), mimetype="image/png", data=png)
     db.session.add(blob)
     users = [User(openid=dev_openid(appid, f"tally{i}"), name=f"tally{i}") for i in range(count)]
     db.session.add_all(users)
     db.session.flush()
-    next_id = (db.session.scalar(db.select(db.func.max(Ballot.id))) or 0) + 1
-    at = utcnow().replace(microsecond=0)
-    ballots, slot_rows, entries = [], [], []
     for i, (person, user) in enumerate(zip(persons, users)):
         choice = "agree" if i % 10 < 7 else "disagree" if i % 10 < 9 else "abstain"
-        b = Ballot(id=next_id + i, consultation_id=consultation.id, flat_id=flat_of[person], person_key=person,
-                   channel="online", choice=choice, status="current", user_id=user.id, signature_id=blob.id,
-                   signature_sha256=blob.sha256, receipt=_receipt(), created_at=at, content_hash="")
-        b.content_hash = content_hash(b)
-        ballots.append({c: getattr(b, c) for c in ("id", "consultation_id", "flat_id", "person_key", "channel", "choice",
-                                                   "status", "user_id", "signature_id", "signature_sha256", "receipt",
-                                                   "created_at", "content_hash")})
-        entry = audit.link(slot_chain(consultation.id, slots[person]), 1, GENESIS, "ballot", "ballot", b.id, {
-            "ballot": b.id, "content_hash": b.content_hash, "person": person, "status": "current", "replaces": None})
-        entries.append(entry)
-        slot_rows.append({"id": slots[person], "ballot_id": b.id, "seq": 1, "head": entry["hash"]})
-    for start in range(0, count, 1000):
-        db.session.execute(db.insert(Ballot), ballots[start:start + 1000])
-    db.session.execute(db.update(VoteSlot), slot_rows)
-    for start in range(0, count, 1000):
-        db.session.execute(db.insert(AuditEntry), entries[start:start + 1000])
+        write_ballot(consultation.id, flat_of[person], person, "online", choice, user_id=user.id,
+                     signature_id=blob.id, signature_sha256=blob.sha256)
     db.session.flush()
 
 
