@@ -1,5 +1,6 @@
 """The HTTP API: one blueprint per domain under /api/v1, thin handlers over services."""
 from app.api import common  # noqa: F401  (Chinese validation messages, set once)
+from app.api import inputs  # noqa: F401  (strict JSON bodies; before any handler is decorated)
 from app.api.auth import bp as auth
 from app.api.bindings import bp as bindings
 from app.api.buildings import bp as buildings
@@ -8,4 +9,5 @@ from app.api.evidence import bp as evidence
 from app.api.health import bp as health
 from app.api.scan import bp as scan
 
-BLUEPRINTS = [health, auth, scan, bindings, buildings, consultations, evidence]
+# inputs first: its <int:...> converter (ids 1 .. 2^31-1, else 422) must be there before any route.
+BLUEPRINTS = [inputs.bp, health, auth, scan, bindings, buildings, consultations, evidence]

@@ -1,19 +1,73 @@
 """What every handler shares: the success envelope and Chinese validation messages."""
-from marshmallow import fields
+from marshmallow import Schema as _MarshmallowSchema
+from apiflask import fields as _apiflask_fields
+from marshmallow import fields, validate
+from webargs import fields as _webargs_fields
 
-# marshmallow speaks English; residents read Chinese (DESIGN.md §6).
-fields.Field.default_error_messages.update(
-    required="必填项",
-    null="不能为空",
-    validator_failed="取值无效",
-)
-fields.String.default_error_messages.update(invalid="应为文本")
-fields.Integer.default_error_messages.update(invalid="应为整数")
-fields.Number.default_error_messages.update(invalid="应为数字", too_large="数值过大")
-fields.Boolean.default_error_messages.update(invalid="应为 true 或 false")
-fields.List.default_error_messages.update(invalid="应为列表")
-fields.Nested.default_error_messages.update(type="应为对象")
-fields.DateTime.default_error_messages.update(invalid="时间格式无效（应为 ISO 8601）")
+# marshmallow speaks English; residents read Chinese (DESIGN.md §6). Every message a field, a
+# validator or a schema can produce is set here, once, before any schema is defined (validators
+# format their messages when they are made). tests/api/test_hostile_input.py checks that none is
+# left in English.
+_FIELD_MESSAGES = {
+    fields.Field: dict(required="必填项", null="不能为空", validator_failed="取值无效"),
+    fields.Nested: dict(type="应为对象"),
+    fields.List: dict(invalid="应为列表"),
+    fields.Tuple: dict(invalid="应为数组"),
+    fields.String: dict(invalid="应为文本", invalid_utf8="不是有效的 UTF-8 文本"),
+    fields.UUID: dict(invalid_uuid="不是有效的 UUID"),
+    fields.Number: dict(invalid="应为数字", too_large="数值过大"),
+    fields.Integer: dict(invalid="应为整数"),
+    fields.Float: dict(special="不允许 NaN 或无穷大"),
+    fields.Decimal: dict(special="不允许 NaN 或无穷大"),
+    fields.Boolean: dict(invalid="应为 true 或 false"),
+    fields._TemporalField: dict(invalid="时间格式无效", invalid_awareness="时间格式无效（时区）", format="无法格式化为时间"),
+    fields.DateTime: dict(invalid="时间格式无效（应为 ISO 8601，例如 2030-01-01T12:00:00+08:00）",
+                          invalid_awareness="时间须带时区"),
+    fields.AwareDateTime: dict(invalid_awareness="时间须带时区"),
+    fields.NaiveDateTime: dict(invalid_awareness="时间不能带时区"),
+    fields.Date: dict(invalid="日期格式无效（应为 2030-01-01）", format="无法格式化为日期"),
+    fields.Time: dict(invalid="时刻格式无效（应为 12:00:00）"),
+    fields.TimeDelta: dict(invalid="时长无效", format="无法格式化为时长"),
+    fields.Mapping: dict(invalid="应为对象"),
+    fields.Url: dict(invalid="不是有效的网址"),
+    fields.Email: dict(invalid="不是有效的电子邮箱"),
+    fields.IP: dict(invalid_ip="不是有效的 IP 地址"),
+    fields.IPv4: dict(invalid_ip="不是有效的 IPv4 地址"),
+    fields.IPv6: dict(invalid_ip="不是有效的 IPv6 地址"),
+    fields.IPInterface: dict(invalid_ip_interface="不是有效的 IP 网段"),
+    fields.IPv4Interface: dict(invalid_ip_interface="不是有效的 IPv4 网段"),
+    fields.IPv6Interface: dict(invalid_ip_interface="不是有效的 IPv6 网段"),
+    fields.Enum: dict(unknown="应为以下之一：{choices}"),
+    _webargs_fields.DelimitedList: dict(invalid="应为以逗号分隔的列表"),
+    _webargs_fields.DelimitedTuple: dict(invalid="应为以逗号分隔的数组"),
+    _apiflask_fields.File: dict(invalid="应为上传的文件"),
+}
+for _cls, _messages in _FIELD_MESSAGES.items():
+    # Assigned, not updated: a class without a dict of its own would otherwise change its parent's.
+    _cls.default_error_messages = {**_cls.__dict__.get("default_error_messages", {}), **_messages}
+
+_MarshmallowSchema._default_error_messages = {"type": "应为 JSON 对象", "unknown": "不认识的字段"}
+
+validate.Length.message_min = "长度至少为 {min}"
+validate.Length.message_max = "长度不能超过 {max}"
+validate.Length.message_all = "长度应在 {min} 到 {max} 之间"
+validate.Length.message_equal = "长度应为 {equal}"
+validate.Range.message_min = "应{min_op} {{min}}"
+validate.Range.message_max = "应{max_op} {{max}}"
+validate.Range.message_all = "应{min_op} {{min}} 且{max_op} {{max}}"
+validate.Range.message_gte = "大于或等于"
+validate.Range.message_gt = "大于"
+validate.Range.message_lte = "小于或等于"
+validate.Range.message_lt = "小于"
+validate.OneOf.default_message = "应为以下之一：{choices}"
+validate.NoneOf.default_message = "不能是以下之一：{values}"
+validate.ContainsOnly.default_message = "只能包含以下各项：{choices}"
+validate.ContainsNoneOf.default_message = "不能包含以下各项：{values}"
+validate.Regexp.default_message = "格式无效"
+validate.Equal.default_message = "应等于 {other}"
+validate.Predicate.default_message = "取值无效"
+validate.URL.default_message = "不是有效的网址"
+validate.Email.default_message = "不是有效的电子邮箱"
 
 
 def ok(data, status=200):

@@ -24,10 +24,15 @@ def error_body(status, code, message, details=None):
 
 
 def register(app):
+    from app.api.inputs import InvalidPathId
+    from app.errors import ApiError
+
     @app.error_processor
     def shape(error):
-        if error.status_code >= 500:
-            db.session.rollback()
+        # Whatever went wrong, nothing of this request is kept: a handler that failed half-way
+        # (a 404 after a flush, a 409 after an insert) leaves no partial write for a later commit.
+        # A service that must keep something across its own error commits it before raising.
+        db.session.rollback()
         default_code, default_message = DEFAULTS.get(
             error.status_code, ("http_%d" % error.status_code, "请求失败")
         )
@@ -35,6 +40,10 @@ def register(app):
         # Werkzeug and validation errors carry English names; only our own ApiError carries Chinese.
         message = error.message if "code" in error.extra_data else default_message
         return error_body(error.status_code, code, message, error.detail), error.status_code, error.headers
+
+    @app.errorhandler(InvalidPathId)
+    def invalid_path_id(exc):
+        return app.error_callback(ApiError(422, "validation_error", exc.message, {"path": [exc.message]}))
 
     @app.errorhandler(IntegrityError)
     def integrity(exc):

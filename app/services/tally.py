@@ -44,22 +44,29 @@ class RollFlat:
 
 
 def expand_rule(preset="major", thresholds=(), required_consent_flat_ids=(), objection_veto=False):
-    """The rule as stored: the preset's thresholds plus local ones, nothing left to interpretation."""
+    """The rule as stored: the preset's thresholds plus local ones, nothing left to interpretation.
+    A rule that cannot be counted is a ValueError whose message is Chinese: the API shows it as is."""
     if preset not in PRESETS and preset != "none":
-        raise ValueError(f"unknown preset {preset}")
+        raise ValueError(f"未知的规则预设 {preset}（应为 major、ordinary 或 none）")
     rows = [dict(t) for t in PRESETS.get(preset, [])]
     for t in thresholds:
-        row = {"what": t["what"], "measure": t["measure"], "base": t["base"], "share": str(Fraction(t["share"])),
-               "strict": bool(t.get("strict", False))}
-        if not 0 < Fraction(row["share"]) <= 1:
-            raise ValueError(f"share {row['share']} must be more than 0 and at most 1")
-        if row["strict"] and Fraction(row["share"]) == 1:
-            raise ValueError("more than all can never be reached")
+        try:
+            share = Fraction(t["share"])
+            row = {"what": t["what"], "measure": t["measure"], "base": t["base"], "share": str(share),
+                   "strict": bool(t.get("strict", False))}
+        except KeyError as exc:
+            raise ValueError(f"门槛缺少 {exc.args[0]}") from None
+        except (ValueError, TypeError, ZeroDivisionError):
+            raise ValueError(f"比例 {str(t['share'])[:20]} 应为分数，例如 2/3") from None
+        if not 0 < share <= 1:
+            raise ValueError(f"比例 {row['share']} 应大于 0 且不超过 1")
+        if row["strict"] and share == 1:
+            raise ValueError("“超过全部”永远达不到：比例为 1 时不能要求严格超过")
         if row["base"] == "participants" and row["what"] == "participate":
-            raise ValueError("participation is measured against all, not against participants")
+            raise ValueError("参与率应以全体为基数，不能以参与者为基数")
         rows.append(row)
     if not rows:
-        raise ValueError("a rule needs at least one threshold")
+        raise ValueError("规则至少需要一个门槛")
     return {
         "preset": preset,
         "thresholds": rows,
