@@ -5,9 +5,10 @@ from app.api.auth import bp as auth
 from app.api.bindings import bp as bindings
 from app.api.buildings import bp as buildings
 from app.api.consultations import bp as consultations
+from app.api.docs import bp as docs
 from app.api.evidence import bp as evidence
 from app.api.health import bp as health
 from app.api.scan import bp as scan
 
 # inputs first: its <int:...> converter (ids 1 .. 2^31-1, else 422) must be there before any route.
-BLUEPRINTS = [inputs.bp, health, auth, scan, bindings, buildings, consultations, evidence]
+BLUEPRINTS = [inputs.bp, docs, health, auth, scan, bindings, buildings, consultations, evidence]

@@ -1,4 +1,6 @@
 """Does the API answer in its one shape: {"data"} on success, {"error": {code, message, details}}?"""
+import re
+
 from apiflask import APIBlueprint, Schema
 from apiflask.fields import Integer, String
 
@@ -61,3 +63,64 @@ def test_validation_errors_name_fields_in_chinese():
     assert err["details"]["json"]["name"] == ["必填项"]
     assert err["details"]["json"]["count"] == ["应为整数"]
     assert client.post("/echo", json={"name": "a", "count": 2}).json == {"data": {"name": "a", "count": 2}}
+
+
+# ---------------------------------------------------------------- the OpenAPI document and its page
+
+def _operations(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_openapi_declares_every_answer_in_the_one_error_shape(client):
+    """Each operation lists the statuses it can answer: 400/413/422 with a body or a query, 401 when
+    signed in, 404 and 422 with a path id, 201 for creations, 429 where attempts are limited."""
+    spec = client.get("/api/v1/openapi.json").json
+    error = spec["components"]["schemas"]["Error"]
+    assert error["properties"]["error"]["required"] == ["code", "message", "details"]
+    checked = 0
+    for path, method, op in _operations(spec):
+        answers = set(op["responses"])
+        params = op.get("parameters", [])
+        if "requestBody" in op or any(p["in"] == "query" for p in params):
+            assert {"400", "413", "422"} <= answers, (method, path, answers)
+        if op.get("security"):
+            assert {"401", "403"} <= answers, (method, path, answers)
+        for p in params:
+            if p["in"] == "path":
+                assert "404" in answers, (method, path, answers)
+                if p["schema"]["type"] == "integer":
+                    assert p["schema"]["minimum"] == 1 and p["schema"]["maximum"] == 2**31 - 1
+                    assert "422" in answers, (method, path, answers)
+        for status, response in op["responses"].items():
+            if status[0] in "45":
+                assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+                assert re.search("[\u4e00-\u9fff]", response["description"])
+        checked += 1
+    assert checked >= 25
+    paths = spec["paths"]
+    assert set(paths["/api/v1/bindings"]["post"]["responses"]) >= {"201", "409", "429"}
+    assert "200" not in paths["/api/v1/bindings"]["post"]["responses"]
+    assert "201" in paths["/api/v1/consultations/{consultation_id}/ballots"]["post"]["responses"]
+    assert "503" in paths["/healthz"]["get"]["responses"]
+    assert "HTTPError" not in spec["components"]["schemas"]
+
+
+def test_docs_page_loads_nothing_from_another_host(client):
+    """/api/v1/docs is Swagger UI from the app itself: every script, style and icon it loads is
+    served by the app, and no http(s) address outside comments points elsewhere."""
+    resp = client.get("/api/v1/docs")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert "SwaggerUIBundle" in html
+    code = "\n".join(line for line in html.splitlines() if not line.strip().startswith("//"))
+    assert not re.findall(r"(?:https?:)?//[\w.-]+\.\w+", code), re.findall(r"(?:https?:)?//[\w.-]+", code)
+    loaded = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    assert len(loaded) >= 4  # the stylesheet, the icon, the bundle and the preset
+    for url in loaded:
+        assert url.startswith("/") and not url.startswith("//"), url
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        assert len(asset.data) > 500, url
+    assert '"validatorUrl": "none"' in html  # no badge fetched from validator.swagger.io
