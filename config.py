@@ -36,10 +36,23 @@ class _EngineOptionsOf:
         return engine_options(owner.SQLALCHEMY_DATABASE_URI)
 
 
+# Development values of the keys: fine on a laptop, refused in production (ProductionConfig.check).
+DEV_SECRETS = {
+    "SECRET_KEY": "dev-secret-change-me",
+    "OWNER_KEY_SECRET": "dev-owner-key-change-me",
+    "AUDIT_KEY": "dev-audit-key-change-me",
+}
+DEV_WECHAT_APPID = "wxdev0000000000000"
+
+
 class Config:
-    SECRET_KEY = _env("SECRET_KEY", "dev-secret-change-me")
+    # Keys the hash under which session tokens are stored: changing it ends every session.
+    SECRET_KEY = _env("SECRET_KEY", DEV_SECRETS["SECRET_KEY"])
     # Keyed hash for owner ID numbers: only the HMAC is stored, never the number itself.
-    OWNER_KEY_SECRET = _env("OWNER_KEY_SECRET", "dev-owner-key-change-me")
+    OWNER_KEY_SECRET = _env("OWNER_KEY_SECRET", DEV_SECRETS["OWNER_KEY_SECRET"])
+    # Key of the HMAC that seals every audit entry. Kept outside the database, so that someone with
+    # the database alone cannot rewrite a chain that `flask audit verify` accepts. Never change it.
+    AUDIT_KEY = _env("AUDIT_KEY", DEV_SECRETS["AUDIT_KEY"])
     SQLALCHEMY_DATABASE_URI = _env(
         "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "gongjian.db")
     )
@@ -50,9 +63,9 @@ class Config:
     # The largest body: a 3 MB paper-ballot photo as base64 (4 MB) with room to spare; more is a 413.
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
     # WeChat: with no real AppID the local emulator is used.
-    WECHAT_APPID = _env("WECHAT_APPID", "wxdev0000000000000")
+    WECHAT_APPID = _env("WECHAT_APPID", DEV_WECHAT_APPID)
     WECHAT_SECRET = _env("WECHAT_SECRET", "dev-app-secret")
-    WECHAT_API_BASE = _env("WECHAT_API_BASE", "http://127.0.0.1:8090")
+    WECHAT_API_BASE = _env("WECHAT_API_BASE", "http://127.0.0.1:8090")  # the emulator
     WECHAT_TIMEOUT = float(_env("WECHAT_TIMEOUT", 10))
     WECHAT_MINIPROGRAM_STATE = _env("WECHAT_MINIPROGRAM_STATE")  # developer | trial | formal
     WECHAT_ENV_VERSION = _env("WECHAT_ENV_VERSION", "release")  # which mini-program the codes open
@@ -68,6 +81,28 @@ class DevelopmentConfig(Config):
 
 class ProductionConfig(Config):
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+
+    @classmethod
+    def problems(cls, config):
+        """What keeps a production deployment from starting, in Chinese and English; [] when none."""
+        found = []
+        for name, dev_value in DEV_SECRETS.items():
+            value = config.get(name)
+            if not value or value == dev_value:
+                found.append(f"{name} 未设置或仍为开发用的值 / {name} is unset or the development value")
+            elif len(value) < 32:
+                found.append(f"{name} 太短（至少 32 个字符）/ {name} is shorter than 32 characters")
+        if not config.get("WECHAT_APPID") or config.get("WECHAT_APPID") == DEV_WECHAT_APPID:
+            found.append("WECHAT_APPID 未设置 / WECHAT_APPID (the mini-program's AppID) is not set")
+        if not config.get("WECHAT_SECRET") or config.get("WECHAT_SECRET") == "dev-app-secret":
+            found.append("WECHAT_SECRET 未设置 / WECHAT_SECRET is not set")
+        base = config.get("WECHAT_API_BASE") or ""
+        if not base.startswith("https://"):
+            found.append(f"WECHAT_API_BASE 应为微信的 https 地址，而非模拟器 {base} / WECHAT_API_BASE points at "
+                         "the emulator, not https://api.weixin.qq.com")
+        if not config.get("SQLALCHEMY_DATABASE_URI"):
+            found.append("DATABASE_URL 未设置 / DATABASE_URL is not set")
+        return found
 
 
 class TestingConfig(Config):

@@ -18,14 +18,26 @@ def create_app(config=None):
     cfg = get_config(config) if config is None or isinstance(config, str) else config
     app.config.from_object(cfg)
     app.json.ensure_ascii = False  # Chinese stays readable in every answer and in curl
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        raise RuntimeError("DATABASE_URL 未设置 / DATABASE_URL is not set")
+    check_settings(app, cfg)
     os.makedirs(INSTANCE_DIR, exist_ok=True)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+class SettingsError(RuntimeError):
+    """The settings do not allow this application to start; the message says what to set."""
+
+
+def check_settings(app, cfg):
+    """Refuse to start where a setting is missing, or, in production, still a development value."""
+    problems = cfg.problems(app.config) if hasattr(cfg, "problems") else []
+    if not app.config.get("SQLALCHEMY_DATABASE_URI") and not problems:
+        problems = ["DATABASE_URL 未设置 / DATABASE_URL is not set"]
+    if problems:
+        raise SettingsError("无法启动，请先设置 / cannot start until these are set:\n  " + "\n  ".join(problems))
 
 
 def register_extensions(app):

@@ -73,6 +73,8 @@ def _user(user_id, openid, create=False):
         user = User(openid=openid)  # staff may be granted before their first sign-in
         db.session.add(user)
         db.session.flush()
+    if user is None and openid and create is None:
+        raise click.ClickException(f"没有 openid 为 {openid} 的用户 / no user with this openid")
     if user is None and openid:
         raise click.ClickException(
             f"没有 openid 为 {openid} 的用户：请先让其在小程序中登录一次，或确认无误后加 --create 新建"
@@ -144,7 +146,7 @@ def staff_revoke(user_id, openid, role, scope):
     from app.models import StaffRole
     from app.models.accounts import ROLES
 
-    user = _user(user_id, openid)
+    user = _user(user_id, openid, create=None)
     kind, ident = _scope(scope)
     held = db.session.scalars(db.select(StaffRole).filter_by(user_id=user.id, role=role)).all()
     if role in ROLES and ROLES[role][1] is not None and kind is None:
@@ -292,6 +294,16 @@ def audit_verify():
     people = db.session.scalar(db.select(db.func.count()).select_from(VoteSlot).where(VoteSlot.seq > 0))
     entries = db.session.scalar(db.select(db.func.count()).select_from(AuditEntry))
     click.echo(f"审计校验通过：{chains} 条征询链，{people} 条个人表决记录链，共 {entries} 条记录 / audit verified")
+
+
+@audit.command("head")
+def audit_head():
+    """打印每条审计链的当前链头摘要（制表符分隔），供公示；日后可据此核对此前记录未被改写。
+    Print every audit chain's current head digest (tab-separated: chain, entries, head), to publish."""
+    from app.services.audit import heads
+
+    for name, seq, digest in heads():
+        click.echo(f"{name}\t{seq}\t{digest}")
 
 
 @click.command("scheduler")

@@ -74,7 +74,7 @@ def no_secrets_leak(request):
     captured = app.extensions["test_captured"]
     captured.texts.clear()
     yield
-    secrets = {app.config["WECHAT_SECRET"], app.config["SECRET_KEY"], app.config["OWNER_KEY_SECRET"]}
+    secrets = {app.config[k] for k in ("WECHAT_SECRET", "SECRET_KEY", "OWNER_KEY_SECRET", "AUDIT_KEY")}
     for table, column in (("wechat_token", "token"),
                           ("owner", "phone"), ("user", "phone")):
         if table in _db.metadata.tables:

@@ -32,10 +32,24 @@ def open_due_consultations(app):
         return opened
 
 
+def seal_open_consultations(app):
+    """Seal the person chains of open consultations into their consultation's chain."""
+    from app.services.consultations import seal_open
+
+    with app.app_context():
+        sealed = seal_open()
+        if any(sealed.values()):
+            log.info("sealed person chains %s", {k: v for k, v in sealed.items() if v})
+        return sealed
+
+
+SEAL_EVERY_SECONDS = 600  # a ballot rolled back behind the application's back is caught within 10 minutes
+
 JOBS = [
     # (function, seconds between runs)
     (open_due_consultations, 60),
     (close_due_consultations, 60),
+    (seal_open_consultations, SEAL_EVERY_SECONDS),
 ]
 
 

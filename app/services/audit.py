@@ -1,14 +1,17 @@
 """The hash-chained audit log and its verification (`flask audit verify`).
 
 Each entry's hash covers the previous entry's hash, so editing or deleting any entry breaks every
-hash after it. The rows the entries speak for (roll, ballots, results) carry a content hash that
-the entry records, and the vote slots can be replayed from the chain, so an edit of those rows
-behind the application's back shows up as well.
+hash after it. The hash is keyed (HMAC-SHA256 with AUDIT_KEY, which lives outside the database), so
+someone with the database alone cannot write a chain that verifies. The rows the entries speak for
+(roll, ballots, results) carry a content hash that the entry records, and the vote slots can be
+replayed from the chain, so an edit of those rows behind the application's back shows up as well.
 """
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import bindparam
 
 from app.extensions import db, written
@@ -26,7 +29,16 @@ def sha256(text):
 
 
 def entry_hash(chain, seq, kind, subject_type, subject_id, payload_text, prev_hash):
-    return sha256("|".join([chain, str(seq), kind, subject_type, str(subject_id), payload_text, prev_hash]))
+    """The keyed hash of an entry: HMAC-SHA256 under AUDIT_KEY of its fields and its predecessor's hash."""
+    text = "|".join([chain, str(seq), kind, subject_type, str(subject_id), payload_text, prev_hash])
+    return hmac.new(current_app.config["AUDIT_KEY"].encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def intact(entry):
+    """Does an entry (a row or anything with its columns) hash as it was written under our key?"""
+    digest = entry_hash(entry.chain, entry.seq, entry.kind, entry.subject_type, entry.subject_id, entry.payload,
+                        entry.prev_hash)
+    return hmac.compare_digest(digest, entry.hash)
 
 
 def start_chain(name):
@@ -78,6 +90,20 @@ def head(chain_name):
     return chain.head if chain else GENESIS
 
 
+def heads():
+    """Every chain's name, length and head digest, in name order: chains headed in audit_chain, then
+    the person chains headed in vote slots. Published, they let anyone check later that nothing before
+    them was rewritten."""
+    from app.models import VoteSlot
+    from app.models.consultations import slot_chain
+
+    rows = [(c.name, c.seq, c.head) for c in db.session.scalars(db.select(AuditChain).order_by(AuditChain.name))]
+    rows += [(slot_chain(s.consultation_id, s.id), s.seq, s.head)
+             for s in db.session.scalars(db.select(VoteSlot).where(VoteSlot.seq > 0)
+                                         .order_by(VoteSlot.consultation_id, VoteSlot.id))]
+    return rows
+
+
 @dataclass
 class Problem:
     chain: str
@@ -108,8 +134,7 @@ def check_links(name, entries, seq, head):
             return f"第 {expected_seq} 条记录缺失（被删除） / entry {expected_seq} is missing (deleted)"
         if entry.prev_hash != prev:
             return f"第 {entry.seq} 条记录（id {entry.id}）的前一哈希不符 / entry {entry.seq} (id {entry.id}) does not follow its predecessor"
-        digest = entry_hash(name, entry.seq, entry.kind, entry.subject_type, entry.subject_id, entry.payload, entry.prev_hash)
-        if digest != entry.hash:
+        if entry.chain != name or not intact(entry):
             return f"第 {entry.seq} 条记录（id {entry.id}，{entry.kind}）被改动 / entry {entry.seq} (id {entry.id}, {entry.kind}) was edited"
         prev, expected_seq = entry.hash, expected_seq + 1
     if expected_seq - 1 < seq:

@@ -13,11 +13,12 @@ from sqlalchemy import bindparam as param
 
 from app.errors import ApiError
 from app.extensions import db, written
-from app.models import Ballot, Binding, Blob, Consultation, RollEntry, VoteSlot
+from app.models import AuditEntry, Ballot, Binding, Blob, Consultation, RollEntry, VoteSlot
 from app.models.consultations import slot_chain
 from app.models.places import utcnow
 from app.services import audit, scopes
-from app.services.consultations import _begin_immediate_on_sqlite, is_accepting, lock, visible_building_ids
+from app.services.consultations import (_begin_immediate_on_sqlite, chain_name, is_accepting, lock, terms,
+                                        terms_from, visible_building_ids)
 
 SIGNATURE_MAX_BYTES = 200 * 1024
 PHOTO_MAX_BYTES = 3 * 1024 * 1024
@@ -78,21 +79,26 @@ def content_hash(ballot):
 
 
 def _accepting(consultation_id):
+    """The consultation locked (shared) and its frozen terms; 409 unless ballots are taken now."""
     consultation = lock(consultation_id, shared=True)
-    _ensure_accepting(consultation)
-    return consultation
-
-
-def _ensure_accepting(consultation):
-    """409 unless ballots are taken now (anything with status and closes_at: a row or a model)."""
     if consultation.status == "draft":
         raise ApiError(409, "not_open", "征询尚未开始")
-    if not is_accepting(consultation):
+    frozen = terms(consultation)
+    _ensure_accepting(consultation, frozen)
+    return consultation, frozen
+
+
+def _ensure_accepting(consultation, frozen):
+    """409 unless ballots are taken now, by the status and the frozen deadline (`consultation`:
+    anything with a status, a row or a model)."""
+    if consultation.status == "draft":
+        raise ApiError(409, "not_open", "征询尚未开始")
+    if not is_accepting(consultation, closes_at=frozen.closes_at):
         raise ApiError(409, "closed", "征询已截止，不能再表决")
 
 
-def _check_choice(consultation, choice):
-    keys = [o["key"] for o in consultation.options]
+def _check_choice(frozen, choice):
+    keys = [o["key"] for o in frozen.options]
     if choice not in keys:
         raise ApiError(422, "validation_error", "请选择有效的选项", {"choice": keys})
 
@@ -103,19 +109,22 @@ def by_idempotency_key(consultation_id, key):
 
 _ballot, _binding, _blob, _roll, _slot_t = (Ballot.__table__, Binding.__table__, Blob.__table__,
                                             RollEntry.__table__, VoteSlot.__table__)
-_consultation = Consultation.__table__
+_consultation, _freeze = Consultation.__table__, AuditEntry.__table__.alias("freeze")
 _replay = _ballot.alias("replay")
 
 
 # The hot path's statements are built once: building a statement costs more than running it.
 def _checks_statement(with_replay):
     """What sign() checks, in one statement: the consultation row under the shared lock (only the
-    columns the checks read), the caller's binding to the flat (any relation), the roll entry and,
-    with_replay, a ballot already recorded under the Idempotency-Key."""
+    columns the checks read), its roll-freeze entry (the frozen deadline and options), the caller's
+    binding to the flat (any relation), the roll entry and, with_replay, a ballot already recorded
+    under the Idempotency-Key."""
     query = (
-        db.select(_consultation.c.status, _consultation.c.closes_at, _consultation.c.options,
+        db.select(_consultation.c.status, _consultation.c.options,
+                  *[c.label(f"freeze_{c.name}") for c in _freeze.c if c.name not in ("id", "created_at")],
                   _binding.c.id.label("binding_id"), _binding.c.relation, _binding.c.owner_id, _roll.c.person_key)
         .select_from(_consultation)
+        .outerjoin(_freeze, db.and_(_freeze.c.chain == param("chain"), _freeze.c.seq == 1))
         .outerjoin(_binding, db.and_(_binding.c.user_id == param("user_id"), _binding.c.flat_id == param("flat_id"),
                                      _binding.c.status == "approved"))
         .outerjoin(_roll, db.and_(_roll.c.consultation_id == _consultation.c.id, _roll.c.flat_id == param("flat_id")))
@@ -148,7 +157,19 @@ def _sign_checks(user_id, consultation_id, flat_id, idempotency_key):
     _begin_immediate_on_sqlite()
     return db.session.execute(_CHECKS[bool(idempotency_key)], {
         "user_id": user_id, "flat_id": flat_id, "consultation_id": consultation_id, "key": idempotency_key,
+        "chain": chain_name(consultation_id),
     }).first()
+
+
+def _frozen(row):
+    """The terms in the checks' row (its freeze_* columns), checked against the entry's keyed hash."""
+    if row.status == "draft":
+        raise ApiError(409, "not_open", "征询尚未开始")
+    entry = None
+    if row.freeze_chain is not None:
+        entry = SimpleNamespace(**{name[len("freeze_"):]: value for name, value in row._mapping.items()
+                                   if name.startswith("freeze_")})
+    return terms_from(entry, row.options)
 
 
 def binding_person(owner_id, flat_id):
@@ -179,8 +200,9 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
         raise ApiError(404, "not_found", "没有找到该征询，或您尚未绑定该房屋")
     if idempotency_key and row.replay_id is not None:
         return _replayed(row.replay_id, user_id, flat_id, choice, digest)
-    _ensure_accepting(row)
-    _check_choice(row, choice)
+    frozen = _frozen(row)
+    _ensure_accepting(row, frozen)
+    _check_choice(frozen, choice)
     if row.relation != "owner":
         raise ApiError(403, "not_owner", "只有业主本人可以签署表决票；家庭成员和租户可以查看该户是否已表决")
     if row.person_key is None:
@@ -269,9 +291,9 @@ def _staff_for_flat(user, consultation, flat_id):
 def enter_paper(user, consultation_id, flat_id, choice, photo):
     """A grid worker records a signed paper ballot with its photo; it waits for confirmation."""
     raw, mimetype = decode_image(photo, ("JPEG", "PNG"), PHOTO_MAX_BYTES, "纸质票照片")
-    consultation = _accepting(consultation_id)
+    consultation, frozen = _accepting(consultation_id)
     _staff_for_flat(user, consultation, flat_id)
-    _check_choice(consultation, choice)
+    _check_choice(frozen, choice)
     person = db.session.execute(_ROLL_PERSON, {"consultation_id": consultation.id, "flat_id": flat_id}).scalar()
     if person is None:
         raise ApiError(422, "not_on_roll", "该房屋不在本次征询范围内", {"flat_id": flat_id})
@@ -291,7 +313,7 @@ def confirm_paper(user, ballot_id):
     _staff_for_flat(user, consultation, ballot.flat_id)
     if ballot.entered_by_id == user.id:
         raise ApiError(403, "same_person", "录入人不能确认自己录入的纸质票，请由另一名工作人员确认")
-    consultation = _accepting(ballot.consultation_id)
+    consultation, _ = _accepting(ballot.consultation_id)
     # populate_existing: the row as locked, not the copy loaded above (another confirm may have won since).
     ballot = db.session.scalar(db.select(Ballot).where(Ballot.id == ballot_id).with_for_update()
                                .execution_options(populate_existing=True))

@@ -1,11 +1,18 @@
-"""Consultations: draft → open (roll frozen) → closed (result stored) → published."""
+"""Consultations: draft → open (roll frozen) → closed (result stored) → published.
+
+Opening freezes the terms (rule, options, deadline, scope) with the roll in the consultation's
+keyed audit chain; from then on ballots, the count and the scheduler read the terms from that entry,
+never from the live row, which anyone with database access could edit (verify names such edits)."""
+import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 
 from app.errors import ApiError
 from app.extensions import db
-from app.models import Ballot, Building, Compound, Consultation, ConsultationResult, Flat, RollEntry, Unit, VoteSlot
+from app.models import (AuditEntry, Ballot, Building, Compound, Consultation, ConsultationResult, Flat, RollEntry,
+                        Unit, VoteSlot)
 from app.models.consultations import DEVELOPER, KINDS, SCOPES  # noqa: F401
 from app.models.places import utcnow
 from app.services import audit, scopes, tally
@@ -22,6 +29,46 @@ WATCHERS = CREATORS + ("grid_worker",)
 def chain_name(consultation):
     """The audit chain of a consultation (given as the object or its id)."""
     return f"consultation:{getattr(consultation, 'id', consultation)}"
+
+
+# ---------------------------------------------------------------- the frozen terms
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What opening fixed: the rule, the options, the deadline (naive UTC) and the roll's digest."""
+
+    rule: dict
+    options: list
+    closes_at: datetime
+    roll_digest: str
+    scope: tuple | None
+
+
+FREEZE_BROKEN = "该征询的名册冻结记录缺失或被改动，已停止表决和计票；请联系管理员运行 flask audit verify 核查"
+
+
+def terms_from(entry, live_options=None):
+    """The terms in a roll-freeze entry (a row, or anything with its columns), checked against its
+    keyed hash; a 409 when the entry is missing or was edited. Entries written before the options
+    were frozen (before issue 8) fall back to live_options."""
+    if entry is None or entry.kind != "roll_frozen" or entry.seq != 1 or not audit.intact(entry):
+        current_app.logger.error("roll freeze entry missing or edited: %s", getattr(entry, "chain", None))
+        raise ApiError(409, "freeze_broken", FREEZE_BROKEN)
+    payload = json.loads(entry.payload)
+    return Terms(rule=payload["rule"], options=payload.get("options", live_options),
+                 closes_at=datetime.fromisoformat(payload["closes_at"]), roll_digest=payload["roll_digest"],
+                 scope=tuple(payload["scope"]) if "scope" in payload else None)
+
+
+def freeze_entry(consultation_id):
+    return db.session.scalar(db.select(AuditEntry).where(AuditEntry.chain == chain_name(consultation_id),
+                                                         AuditEntry.seq == 1))
+
+
+def terms(consultation):
+    """The frozen terms of an opened consultation."""
+    return terms_from(freeze_entry(consultation.id), consultation.options)
 
 
 # ---------------------------------------------------------------- scope
@@ -214,17 +261,18 @@ def open_(user, consultation_id):
     audit.append(chain_name(consultation), "roll_frozen", "consultation", consultation.id, {
         "roll_digest": consultation.roll_digest, "flats": len(entries),
         "persons": len({e.person_key for e in entries}), "rule": consultation.rule,
+        "options": consultation.options, "scope": [consultation.scope_type, consultation.scope_id],
         "closes_at": consultation.closes_at.isoformat(), "by": user.id if user else "scheduler",
     })
     current_app.logger.info("consultation %s opened, roll %s", consultation.id, consultation.roll_digest[:12])
     return consultation
 
 
-def load_roll_and_votes(consultation):
+def load_roll_and_votes(consultation, rule):
     """The frozen roll as the count reads it, and {person_key: choice} of the ballots that count now,
     in one read: each roll entry with the choice counted for its person. Room labels only for
     required consenters (the count names those still missing): thousands of labels cost time."""
-    required = consultation.rule.get("required_consent_flat_ids") or []
+    required = rule.get("required_consent_flat_ids") or []
     columns = [RollEntry.flat_id, RollEntry.person_key, RollEntry.area, RollEntry.building_id, RollEntry.unit_id,
                Ballot.choice]
     if required:
@@ -254,11 +302,13 @@ def load_votes(consultation):
     return dict(rows.all())
 
 
-def live_tally(consultation):
-    """The count from the frozen roll and the ballots that count now, with names for the breakdown."""
-    labels = {o["key"]: o["label"] for o in consultation.options}
-    result = tally.count(*load_roll_and_votes(consultation), consultation.rule, labels)
-    result["roll"]["digest"] = consultation.roll_digest
+def live_tally(consultation, frozen=None):
+    """The count from the frozen roll and the ballots that count now, under the frozen rule and
+    options, with names for the breakdown."""
+    frozen = frozen or terms(consultation)
+    labels = {o["key"]: o["label"] for o in frozen.options}
+    result = tally.count(*load_roll_and_votes(consultation, frozen.rule), frozen.rule, labels)
+    result["roll"]["digest"] = frozen.roll_digest
     _name_places(result["buildings"])
     return result
 
@@ -300,13 +350,14 @@ def close(consultation_id, user=None, now=None):
         raise ApiError(404, "not_found", "没有找到该征询")
     if consultation.status != "open":
         raise ApiError(409, "not_open", "只有征询中的事项可以截止", {"status": consultation.status})
+    frozen = terms(consultation)
     consultation.status = "closed"
     consultation.closed_at = now or utcnow()
     db.session.flush()
-    counted = live_tally(consultation)
+    counted = live_tally(consultation, frozen)
     result = ConsultationResult(
-        consultation_id=consultation.id, passed=counted["passed"], tally=counted, rule=consultation.rule,
-        roll_digest=consultation.roll_digest, content_hash=audit.sha256(audit.canonical(counted)),
+        consultation_id=consultation.id, passed=counted["passed"], tally=counted, rule=frozen.rule,
+        roll_digest=frozen.roll_digest, content_hash=audit.sha256(audit.canonical(counted)),
     )
     db.session.add(result)
     db.session.flush()
@@ -343,11 +394,17 @@ def open_due(now=None):
 
 
 def close_due(now=None):
-    """Close every open consultation whose deadline has passed; each in its own transaction."""
+    """Close every open consultation whose frozen deadline has passed (a deadline edited in the live
+    row moves nothing); each in its own transaction."""
     now = now or utcnow()
-    due = db.session.scalars(
-        db.select(Consultation.id).where(Consultation.status == "open", Consultation.closes_at <= now)
-    ).all()
+    due = []
+    for consultation in db.session.scalars(db.select(Consultation).where(Consultation.status == "open")):
+        try:
+            deadline = terms(consultation).closes_at
+        except ApiError:
+            deadline = consultation.closes_at  # close() refuses it and says why in the log
+        if deadline <= now:
+            due.append(consultation.id)
     db.session.rollback()
     closed = []
     for consultation_id in due:
@@ -362,6 +419,55 @@ def close_due(now=None):
             db.session.rollback()
             current_app.logger.exception("closing consultation %s failed", consultation_id)
     return closed
+
+
+SEAL_CHUNK = 400  # slots per seal entry: an entry's payload stays well inside a 64 KB TEXT column
+
+
+def sealed_heads(consultation):
+    """{slot id: (seq, head)} as the seals of the consultation's chain last recorded them."""
+    sealed = {}
+    for payload in db.session.scalars(db.select(AuditEntry.payload).where(
+            AuditEntry.chain == chain_name(consultation), AuditEntry.kind == "seal").order_by(AuditEntry.seq)):
+        sealed.update({int(k): tuple(v) for k, v in json.loads(payload)["slots"].items()})
+    return sealed
+
+
+def seal(consultation_id):
+    """Seal into the consultation's chain the head of every person chain that moved since the last
+    seal, so that rolling back a person's latest ballot (with its entries and slot head) is caught by
+    verify after the next seal, not only after closing. Returns how many heads were sealed."""
+    consultation = lock(consultation_id)  # exclusive: the slots as no ballot is being written
+    if consultation.status != "open":
+        return 0
+    sealed = sealed_heads(consultation)
+    moved = {
+        str(slot_id): [seq, head]
+        for slot_id, seq, head in db.session.execute(
+            db.select(VoteSlot.id, VoteSlot.seq, VoteSlot.head)
+            .where(VoteSlot.consultation_id == consultation.id, VoteSlot.seq > 0).order_by(VoteSlot.id))
+        if sealed.get(slot_id) != (seq, head)
+    }
+    keys = list(moved)
+    for start in range(0, len(keys), SEAL_CHUNK):
+        audit.append(chain_name(consultation), "seal", "consultation", consultation.id,
+                     {"slots": {k: moved[k] for k in keys[start:start + SEAL_CHUNK]}})
+    return len(moved)
+
+
+def seal_open():
+    """Seal every open consultation, each in its own transaction; {consultation id: heads sealed}."""
+    ids = db.session.scalars(db.select(Consultation.id).where(Consultation.status == "open")).all()
+    db.session.rollback()
+    done = {}
+    for consultation_id in ids:
+        try:
+            done[consultation_id] = seal(consultation_id)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("sealing consultation %s failed", consultation_id)
+    return done
 
 
 def publish(user, consultation_id):
@@ -380,7 +486,7 @@ def publish(user, consultation_id):
 def published_answers(consultation):
     """Each room and the answer counted for it: rooms only, never names (DESIGN.md §7)."""
     votes = load_votes(consultation)
-    labels = {o["key"]: o["label"] for o in consultation.options}
+    labels = {o["key"]: o["label"] for o in terms(consultation).options}
     rows = db.session.execute(
         db.select(RollEntry.label, RollEntry.person_key).where(RollEntry.consultation_id == consultation.id)
         .order_by(RollEntry.building_id, RollEntry.unit_id, RollEntry.flat_id)
@@ -419,8 +525,9 @@ def consultations_for_flat(flat_id):
     ).all()
 
 
-def is_accepting(consultation, now=None):
-    return consultation.status == "open" and (now or utcnow()) < consultation.closes_at
+def is_accepting(consultation, now=None, closes_at=None):
+    """Are ballots taken now? closes_at: the frozen deadline where the caller has read it."""
+    return consultation.status == "open" and (now or utcnow()) < (closes_at or consultation.closes_at)
 
 
 def as_utc_naive(value):

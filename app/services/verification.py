@@ -3,11 +3,11 @@ import json
 from collections import defaultdict
 
 from app.extensions import db
-from app.models import AuditEntry, Ballot, Consultation, ConsultationResult, RollEntry, VoteSlot
+from app.models import AuditChain, AuditEntry, Ballot, Consultation, ConsultationResult, RollEntry, VoteSlot
 from app.services import audit
 from app.services.audit import Problem
 from app.services.ballots import content_hash
-from app.services.consultations import chain_name, roll_digest, slots_digest
+from app.services.consultations import chain_name, roll_digest, sealed_heads, slots_digest
 
 
 def verify():
@@ -15,24 +15,37 @@ def verify():
     db.session.expire_all()  # read what the database holds now, not what this session remembers
     problems = audit.verify_chains()
     broken = {p.chain for p in problems}
-    for consultation in db.session.scalars(db.select(Consultation).where(Consultation.roll_digest.is_not(None))):
+    chains = set(db.session.scalars(db.select(AuditChain.name).where(AuditChain.name.like("consultation:%"))))
+    consultations = db.session.scalars(db.select(Consultation).order_by(Consultation.id)).all()
+    for consultation in consultations:
         name = chain_name(consultation)
-        if name in broken:
-            continue
-        problem = _verify_consultation(consultation)
+        if name in broken or (consultation.status == "draft" and consultation.roll_digest is None
+                              and name not in chains):
+            continue  # a draft: nothing frozen, nothing to check
+        problem = _verify_consultation(consultation, name in chains)
         if problem:
             problems.append(Problem(name, problem))
+    for name in sorted(chains - {chain_name(c) for c in consultations}):
+        problems.append(Problem(name, "征询记录被删除，审计链仍在 / the consultation's row was deleted"))
     return problems
 
 
-def _verify_consultation(consultation):
+STATUS_BY_CHAIN = {"roll_frozen": "open", "result": "closed", "published": "published"}
+
+
+def _verify_consultation(consultation, has_chain):
     name = chain_name(consultation)
+    if not has_chain:
+        return f"状态为 {consultation.status} 但没有审计链（未经系统开始） / opened without an audit chain"
     entries = db.session.scalars(db.select(AuditEntry).where(AuditEntry.chain == name).order_by(AuditEntry.seq)).all()
     if not entries or entries[0].kind != "roll_frozen":
         return "缺少名册冻结记录 / the roll freeze entry is missing"
+    problem = _compare_terms(consultation, entries)
+    if problem:
+        return problem
     roll = db.session.scalars(db.select(RollEntry).where(RollEntry.consultation_id == consultation.id)).all()
     frozen = json.loads(entries[0].payload)["roll_digest"]
-    if consultation.roll_digest != frozen or roll_digest(roll) != frozen:
+    if roll_digest(roll) != frozen:
         return "冻结名册被改动（摘要不符） / the frozen roll was changed (digest mismatch)"
 
     # Each person's ballot entries in order: any in the consultation's own chain (written before
@@ -82,18 +95,69 @@ def _verify_consultation(consultation):
         if slot.ballot_id != counted.get(slot.person_key):
             return f"计票位（{slot.person_key}）指向的表决票被改动 / the counted ballot of {slot.person_key} was changed"
 
-    for entry in entries[1:]:
-        if entry.kind != "result":
-            continue
+    problem = _check_seals(sealed_heads(consultation), slots, own)
+    if problem:
+        return problem
+
+    results = [e for e in entries[1:] if e.kind == "result"]
+    stored = db.session.scalars(db.select(ConsultationResult).where(
+        ConsultationResult.consultation_id == consultation.id)).all()
+    if not results and stored:
+        return f"计票结果（id {stored[0].id}）未经系统记录（被插入） / a result was inserted behind the application's back"
+    for entry in results:
         payload = json.loads(entry.payload)
         result = db.session.get(ConsultationResult, entry.subject_id)
-        if result is None:
+        if result is None or result.consultation_id != consultation.id:
             return "计票结果被删除 / the stored result was deleted"
         if audit.sha256(audit.canonical(result.tally)) != payload["content_hash"] or result.content_hash != payload["content_hash"] \
-                or result.passed != payload["passed"]:
+                or result.passed != payload["passed"] or result.tally.get("passed") != result.passed:
             return f"计票结果（id {result.id}）被改动 / the stored result (id {result.id}) was edited"
+        frozen_payload = json.loads(entries[0].payload)
+        if result.rule != frozen_payload["rule"] or result.roll_digest != frozen_payload["roll_digest"]:
+            return (f"计票结果（id {result.id}）的规则或名册摘要与冻结记录不符 / the stored result (id {result.id}) "
+                    "names another rule or roll than the one frozen")
         if "slots_digest" in payload and slots_digest(consultation) != payload["slots_digest"]:
             return "截止后计票位或个人表决记录链被改动 / vote slots or person chains were changed after closing"
+    return None
+
+
+def _compare_terms(consultation, entries):
+    """The live row against its chain: the terms frozen at opening, and the status the chain has reached."""
+    frozen = json.loads(entries[0].payload)
+    if consultation.roll_digest is None:
+        return "已开始的征询的名册摘要被清空 / the roll digest of an opened consultation is NULL"
+    if consultation.roll_digest != frozen["roll_digest"]:
+        return "征询的名册摘要被改动 / the consultation's roll digest was edited"
+    if consultation.rule != frozen["rule"]:
+        return "表决规则被改动（与冻结时不符） / the rule was edited after opening"
+    if "options" in frozen and consultation.options != frozen["options"]:
+        return "表决选项被改动（与冻结时不符） / the options were edited after opening"
+    if consultation.closes_at.isoformat() != frozen["closes_at"]:
+        return (f"截止时间被改动（冻结为 {frozen['closes_at']}，现为 {consultation.closes_at.isoformat()}） "
+                "/ the deadline was edited after opening")
+    if "scope" in frozen and [consultation.scope_type, consultation.scope_id] != frozen["scope"]:
+        return "征询范围被改动 / the scope was edited after opening"
+    reached = "open"
+    for entry in entries:
+        reached = STATUS_BY_CHAIN.get(entry.kind, reached)
+    if consultation.status != reached:
+        return (f"征询状态被改动（审计链记为 {reached}，现为 {consultation.status}） "
+                f"/ the status was edited (the chain says {reached})")
+    return None
+
+
+def _check_seals(sealed, slots, own):
+    """Every person chain still holds the entry each seal recorded as its head: a ballot rolled back
+    (entries, slot head and all) after a seal is named."""
+    by_id = {slot.id: slot for slot in slots}
+    for slot_id, (seq, head) in sorted(sealed.items()):
+        slot = by_id.get(slot_id)
+        if slot is None:
+            return f"已封存的计票位 {slot_id} 被删除 / the sealed vote slot {slot_id} was deleted"
+        entries = {e.seq: e for e in own[slot.chain]}
+        if seq > slot.seq or seq not in entries or entries[seq].hash != head:
+            return (f"{slot.person_key} 的表决记录链在封存后被回退或改写（封存时第 {seq} 条） "
+                    f"/ the person chain of {slot.person_key} was rolled back after it was sealed")
     return None
 
 

@@ -39,7 +39,7 @@ def world(app, db, client, login):
     world_flat = flat1.id
     return {
         "ids": {"binding_id": resp.json["data"]["id"], "building_id": b1.id, "consultation_id": c.id,
-                "ballot_id": paper.id},
+                "ballot_id": paper.id, "flat_id": world_flat},
         "bodies": {
             "/ballots": {"flat_id": world_flat, "choice": "agree", "signature": factories.signature_png()},
             "/paper-ballots": {"flat_id": world_flat, "choice": "agree", "photo": factories.signature_png()},

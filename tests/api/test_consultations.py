@@ -235,12 +235,12 @@ def test_creating_is_for_staff_of_the_scope(app, client, login, place):
 
 def test_scheduler_closes_what_is_due_once(app, db, place):
     """Does the scheduled job close a consultation past its deadline, store the result once, and skip it next time?"""
-    c = factories.consultation(("compound", place))
-    not_due = factories.consultation(("compound", place))
-    c.closes_at = utcnow() - timedelta(minutes=1)
+    c = factories.consultation(("compound", place), hours=1)
+    not_due = factories.consultation(("compound", place), hours=24)
     _db.session.commit()
-    assert close_due() == [c.id]
-    assert close_due() == []
+    later = utcnow() + timedelta(hours=2)
+    assert close_due(now=later) == [c.id]
+    assert close_due(now=later) == []
     results = _db.session.scalars(_db.select(ConsultationResult)).all()
     assert [r.consultation_id for r in results] == [c.id]
     assert _db.session.get(type(not_due), not_due.id).status == "open"
