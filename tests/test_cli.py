@@ -119,6 +119,8 @@ def test_staff_revoke_of_a_role_not_held_fails(cli):
     assert other_role.exit_code != 0 and "没有角色 admin" in other_role.output
     no_scope = cli("staff", "revoke", "--user", uid, "--role", "committee")
     assert no_scope.exit_code != 0 and "--scope" in no_scope.output
+    nobody = cli("staff", "revoke", "--openid", "oNobody", "--role", "admin")
+    assert nobody.exit_code == 1 and "没有 openid 为 oNobody 的用户" in nobody.output and "--create" not in nobody.output
     assert _db.session.scalar(_db.select(_db.func.count(StaffRole.id))) == 1
     done = cli("staff", "revoke", "--user", uid, "--role", "committee", "--scope", f"compound:{one_id}")
     assert done.exit_code == 0 and "已收回" in done.output
