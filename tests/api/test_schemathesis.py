@@ -56,7 +56,7 @@ _names = itertools.count(1)
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, phases=[Phase.explicit, Phase.generate],
+@settings(max_examples=EXAMPLES, deadline=None, phases=[Phase.explicit, Phase.generate], database=None,
           suppress_health_check=list(HealthCheck))
 def test_no_request_gets_a_5xx_or_an_undeclared_answer(case, app, people):
     # Who asks is drawn from the request itself, so that a failing example replays as it ran.
