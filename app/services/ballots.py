@@ -124,7 +124,8 @@ def _checks_statement(with_replay):
                   *[c.label(f"freeze_{c.name}") for c in _freeze.c if c.name not in ("id", "created_at")],
                   _binding.c.id.label("binding_id"), _binding.c.relation, _binding.c.owner_id, _roll.c.person_key)
         .select_from(_consultation)
-        .outerjoin(_freeze, db.and_(_freeze.c.chain == param("chain"), _freeze.c.seq == 1))
+        .outerjoin(_freeze, db.and_(_freeze.c.chain == param("chain"), _freeze.c.seq == 1,
+                                    _freeze.c.subject_id == _consultation.c.id))
         .outerjoin(_binding, db.and_(_binding.c.user_id == param("user_id"), _binding.c.flat_id == param("flat_id"),
                                      _binding.c.status == "approved"))
         .outerjoin(_roll, db.and_(_roll.c.consultation_id == _consultation.c.id, _roll.c.flat_id == param("flat_id")))

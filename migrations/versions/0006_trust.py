@@ -1,5 +1,7 @@
-"""trust before breadth: bindings know the roster owner they were verified against, flats carry a
-binding guard, WeChat's session_key is no longer kept
+"""trust before breadth: bindings name their roster owner, flats a binding guard; no session_key
+
+Bindings know the roster owner they were verified against; flats carry a binding guard (a lock after
+repeated failures, and when failures count again from); WeChat's session_key is no longer kept.
 
 Revision ID: 0006
 Revises: 0005
