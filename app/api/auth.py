@@ -1,8 +1,9 @@
 """Sign in with WeChat, verify a phone number, and who am I."""
-from apiflask import APIBlueprint
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import Boolean
 from flask import request
 
-from app.api.common import auth, current_user, ok
+from app.api.common import auth, current_user, current_user_id, ok
 from app.api.schemas import CodeIn
 from app.api.views import binding_view, user_view
 from app.extensions import db
@@ -12,6 +13,10 @@ from app.services.privacy import mask_phone
 from app.services.scopes import describe
 
 bp = APIBlueprint("auth", __name__, url_prefix="/api/v1", tag="auth")
+
+
+class LogoutQuery(Schema):
+    all = Boolean(load_default=False, metadata={"description": "1: 退出该用户在所有设备上的登录"})
 
 
 @bp.post("/auth/login")
@@ -40,11 +45,13 @@ def phone(body):
 
 @bp.post("/auth/logout")
 @bp.auth_required(auth)
-def logout():
-    """End this session."""
-    auth_service.logout(request.headers.get("Authorization", "").partition(" ")[2])
+@bp.input(LogoutQuery, location="query", arg_name="query")
+def logout(query):
+    """End this session; with ?all=1, every session of the user (on every phone)."""
+    ended = auth_service.logout(current_user_id(), request.headers.get("Authorization", "").partition(" ")[2],
+                                everywhere=query["all"])
     db.session.commit()
-    return ok({"logged_out": True})
+    return ok({"logged_out": True, "sessions_ended": ended})
 
 
 @bp.get("/me")

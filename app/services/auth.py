@@ -70,8 +70,11 @@ def user_id_for_token(token):
     return row.user_id
 
 
-def logout(token):
-    db.session.execute(db.delete(AuthSession).where(AuthSession.token_hash == _hash(token)))
+def logout(user_id, token, everywhere=False):
+    """End this session, or (everywhere) every session of the user: a lost phone, a shared account.
+    Returns how many sessions ended."""
+    where = AuthSession.user_id == user_id if everywhere else AuthSession.token_hash == _hash(token)
+    return db.session.execute(db.delete(AuthSession).where(where)).rowcount
 
 
 PHONE_ERRORS = {40029: (400, "invalid_code", "手机号授权已失效，请重新点击授权")}

@@ -108,6 +108,20 @@ def can_manage(user, consultation_or_scope):
     return False
 
 
+MANAGERS_TEXT = "业委会/居民代表、社区工作人员、街道或区住建干部"
+
+
+def _ensure_manager(user, consultation, action):
+    """Only creators of the scope open, close and publish (user None: the scheduler). Staff who can
+    see the consultation but not manage it (a grid worker) are told who may; others get a 404."""
+    if user is None or can_manage(user, consultation):
+        return
+    if visible_to_staff(user, consultation):
+        raise ApiError(403, "forbidden", f"网格员不能{action}征询，请由本范围的{MANAGERS_TEXT}操作",
+                       {"allowed_roles": list(CREATORS)})
+    raise ApiError(404, "not_found", "没有找到该征询")
+
+
 def visible_to_staff(user, consultation, roles=WATCHERS):
     """Staff see a consultation when any building of it lies in their scope."""
     buildings = _scope_buildings(consultation)
@@ -237,8 +251,7 @@ def open_(user, consultation_id):
     """Freeze the roll (flats, persons, areas) with its digest and open for ballots.
     user None is the scheduler opening a draft at its opens_at."""
     consultation = lock(consultation_id)
-    if user is not None and not can_manage(user, consultation):
-        raise ApiError(404, "not_found", "没有找到该征询")
+    _ensure_manager(user, consultation, "开始")
     if consultation.status != "draft":
         raise ApiError(409, "not_draft", "只有草稿状态的征询可以开始", {"status": consultation.status})
     if consultation.closes_at <= utcnow():
@@ -346,8 +359,7 @@ def close(consultation_id, user=None, now=None):
     so a ballot racing the close is either counted here or refused after: never lost.
     """
     consultation = lock(consultation_id)
-    if user is not None and not can_manage(user, consultation):
-        raise ApiError(404, "not_found", "没有找到该征询")
+    _ensure_manager(user, consultation, "截止")
     if consultation.status != "open":
         raise ApiError(409, "not_open", "只有征询中的事项可以截止", {"status": consultation.status})
     frozen = terms(consultation)
@@ -472,8 +484,7 @@ def seal_open():
 
 def publish(user, consultation_id):
     consultation = lock(consultation_id)
-    if not can_manage(user, consultation):
-        raise ApiError(404, "not_found", "没有找到该征询")
+    _ensure_manager(user, consultation, "公布")
     if consultation.status != "closed":
         raise ApiError(409, "not_closed", "只有已截止的征询可以公布结果", {"status": consultation.status})
     consultation.status = "published"

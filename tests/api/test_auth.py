@@ -61,9 +61,31 @@ def test_expired_session_is_refused(client, login):
 
 
 def test_logout_ends_the_session(client, login):
-    headers = login("wu")
-    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 200
+    """Does logout end this session only, leaving the user's other phone signed in?"""
+    headers, other_phone = login("wu"), login("wu")
+    resp = client.post("/api/v1/auth/logout", headers=headers)
+    assert resp.status_code == 200 and resp.json["data"]["sessions_ended"] == 1
     assert client.get("/api/v1/me", headers=headers).status_code == 401
+    assert client.get("/api/v1/me", headers=other_phone).status_code == 200
+
+
+def test_logout_all_ends_every_session_of_the_user_only(client, login):
+    """A lost phone: does ?all=1 end every session of the user, and nobody else's?"""
+    phones = [login("lost") for _ in range(3)]
+    neighbour = login("neighbour")
+    resp = client.post("/api/v1/auth/logout?all=1", headers=phones[0])
+    assert resp.status_code == 200 and resp.json["data"]["sessions_ended"] == 3
+    assert [client.get("/api/v1/me", headers=h).status_code for h in phones] == [401, 401, 401]
+    assert client.get("/api/v1/me", headers=neighbour).status_code == 200
+
+
+def test_a_stored_token_hash_opens_nothing_without_the_secret_key(client, login):
+    """The session table holds HMACs under SECRET_KEY: a plain SHA-256 of the token is not in it."""
+    import hashlib
+
+    token = login("wu")["Authorization"].split()[1]
+    stored = set(_db.session.scalars(_db.select(AuthSession.token_hash)))
+    assert len(stored) == 1 and hashlib.sha256(token.encode()).hexdigest() not in stored
 
 
 def test_phone_is_stored_and_shown_masked(client, login):

@@ -385,3 +385,17 @@ def test_staff_list_only_their_scope(app, client, login, place):
     assert ids("gw2") == [whole.id]
     assert ids("othercommittee") == [elsewhere.id]
     assert client.get("/api/v1/consultations", headers=login("plainresident")).status_code == 403
+
+
+def test_a_grid_worker_is_told_who_may_open_close_and_publish(app, client, login, place):
+    """A grid worker sees the consultation but may not manage it: a 403 naming who may; a stranger a 404."""
+    c = factories.consultation(("compound", place))
+    draft = factories.consultation(("compound", place), open_=False)
+    _db.session.commit()
+    worker, stranger = login("gw1"), login("stranger")
+    for cid, action in ((c.id, "close"), (draft.id, "open"), (c.id, "publish")):
+        resp = client.post(f"/api/v1/consultations/{cid}/{action}", headers=worker)
+        assert resp.status_code == 403, resp.json
+        assert "业委会" in resp.json["error"]["message"] and "网格员不能" in resp.json["error"]["message"]
+        assert client.post(f"/api/v1/consultations/{cid}/{action}", headers=stranger).status_code == 404
+    assert _db.session.get(type(c), c.id).status == "open"
