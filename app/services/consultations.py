@@ -188,6 +188,11 @@ def create(user, data):
     keys = [o["key"] for o in options]
     if len(set(keys)) != len(keys) or not {"agree", "disagree"} <= set(keys):
         raise ApiError(422, "validation_error", "选项须包含 agree（同意）和 disagree（不同意），且不能重复", {"options": keys})
+    if rule["required_consent_flat_ids"]:
+        flat_ids = set(db.session.scalars(scope_flats_query(scope_type, scope_id).with_only_columns(Flat.id)))
+        outside = sorted(set(rule["required_consent_flat_ids"]) - flat_ids)
+        if outside:
+            raise ApiError(422, "validation_error", "必须同意的房屋不在征询范围内", {"required_consent_flat_ids": outside})
     consultation = Consultation(
         compound_id=compound.id, scope_type=scope_type, scope_id=scope_id, title=data["title"],
         body=data.get("body") or "", kind=data.get("kind") or "other", rule=rule, options=options,
@@ -195,10 +200,6 @@ def create(user, data):
     )
     db.session.add(consultation)
     db.session.flush()
-    flat_ids = {f.id for f, _, _ in db.session.execute(scope_flats_query(scope_type, scope_id))}
-    outside = sorted(set(rule["required_consent_flat_ids"]) - flat_ids)
-    if outside:
-        raise ApiError(422, "validation_error", "必须同意的房屋不在征询范围内", {"required_consent_flat_ids": outside})
     return consultation
 
 
