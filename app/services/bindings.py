@@ -239,6 +239,9 @@ def pending_for(reviewer, status="pending"):
 
 
 def user_bindings(user):
+    """The user's bindings that are active, and those a roster change ended (with their reason), so
+    a resident whose flat changed hands sees why they can no longer sign."""
     return db.session.scalars(
-        db.select(Binding).where(Binding.user_id == user.id, Binding.status.in_(ACTIVE)).order_by(Binding.id)
+        db.select(Binding).where(Binding.user_id == user.id, Binding.status.in_(ACTIVE + ("ended",)))
+        .order_by(Binding.id)
     ).all()

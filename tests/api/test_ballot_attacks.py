@@ -139,3 +139,67 @@ def test_family_see_that_the_flat_answered_not_the_choice_until_publication(clie
     client.post(f"/api/v1/consultations/{c.id}/publish", headers=committee)
     seen = client.get(f"/api/v1/consultations/{c.id}?flat_id={flat.id}", headers=family).json["data"]
     assert seen["ballot"]["choice"] == "disagree"
+
+
+def roster(rows):
+    header = ["楼栋", "单元", "房号", "楼层", "面积", "面积来源", "业主姓名", "业主电话"]
+    return [(1, header)] + [(i + 2, row) for i, row in enumerate(rows)]
+
+
+def test_a_previous_owner_is_refused_after_a_roster_reimport(client, login, app, db):
+    """The whole path an operator takes: import, the owner binds, a re-import names a buyer; the
+    seller's binding is ended (visible to them), their ballot is refused on a consultation opened
+    after the sale, and the buyer, once bound, signs."""
+    from app.services.roster import import_rows
+
+    import_rows(roster([["1栋", "1单元", "101", 1, "80.00", "不动产登记", "卖家", "13800001111"],
+                        ["1栋", "1单元", "102", 1, "80.00", "不动产登记", "邻居", "13800002222"]]),
+                "再导入小区", community="再导入社区", street="再导入街道")
+    _db.session.commit()
+    flat = _db.session.scalar(_db.select(Flat).filter_by(room="101"))
+    seller = login("seller")
+    proof = {"flat_id": flat.id, "relation": "owner", "name": "卖家", "phone_last4": "1111"}
+    assert client.post("/api/v1/bindings", headers=seller, json=proof).json["data"]["status"] == "approved"
+
+    report = import_rows(roster([["1栋", "1单元", "101", 1, "80.00", "不动产登记", "买家", "13900003333"],
+                                 ["1栋", "1单元", "102", 1, "80.00", "不动产登记", "邻居", "13800002222"]]),
+                         "再导入小区")
+    _db.session.commit()
+    assert report.bindings_ended == 1
+    mine = client.get("/api/v1/me", headers=seller).json["data"]["bindings"]
+    assert [(b["status"], b["status_name"]) for b in mine] == [("ended", "已失效（名册业主已变更）")]
+    assert "业主已变更" in mine[0]["reason"]
+    from app.models import Compound
+
+    comp = _db.session.scalar(_db.select(Compound).filter_by(name="再导入小区"))
+    c = factories.consultation(("compound", comp))
+    _db.session.commit()
+    refused = ballot(client, seller, c.id, flat.id)
+    assert refused.status_code == 404 and _db.session.scalar(_db.select(_db.func.count(Ballot.id))) == 0
+    ended = _db.session.scalar(_db.select(Binding).filter_by(flat_id=flat.id, status="ended"))
+    assert "业主已变更" in ended.reason
+    seen = client.get(f"/api/v1/bindings/{ended.id}", headers=seller).json["data"]
+    assert seen["status"] == "ended" and "业主已变更" in seen["reason"]
+
+    buyer = login("buyer")
+    assert client.post("/api/v1/bindings", headers=buyer, json={
+        "flat_id": flat.id, "relation": "owner", "name": "买家", "phone_last4": "3333"}).json["data"]["status"] == "approved"
+    assert ballot(client, buyer, c.id, flat.id).status_code == 201
+
+
+def test_an_ended_binding_restored_by_hand_still_does_not_sign(client, login, place):
+    """Someone sets the seller's ended binding back to approved in the database: it still names the
+    previous owner, so the roll's person check refuses it."""
+    flat = flats(place)[0]
+    binding = factories.bind_owner(factories.user("seller"), flat)
+    buyer = Owner(name="买家", phone="13900004444")
+    _db.session.add(buyer)
+    _db.session.flush()
+    _db.session.get(Flat, flat.id).owner = buyer
+    binding.status = "ended"
+    c = factories.consultation(("compound", place))
+    _db.session.commit()
+    _db.session.execute(_db.update(Binding).where(Binding.id == binding.id).values(status="approved"))
+    _db.session.commit()
+    resp = ballot(client, login("seller"), c.id, flat.id)
+    assert resp.status_code == 403 and resp.json["error"]["code"] == "not_roll_owner"
