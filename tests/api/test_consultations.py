@@ -1,4 +1,5 @@
 """Can a committee put a question to the residents, and can every answer be trusted and checked?"""
+import re
 from datetime import timedelta
 
 import pytest
@@ -295,18 +296,27 @@ def test_audit_verify_names_an_edited_ballot(app, client, login, place, cli):
     assert f"表决票 id {target.id}（1栋1单元102，回执 {target.receipt}）被改动" in bad.output
 
 
-@pytest.mark.parametrize("tamper, words", [
-    ("DELETE FROM audit_entry WHERE kind = 'ballot' AND seq = 2", "链尾记录缺失"),
-    ("DELETE FROM audit_entry WHERE kind = 'ballot' AND seq = 1", "第 1 条记录缺失"),
-    ("DELETE FROM audit_entry WHERE kind = 'roll_frozen'", "链尾记录缺失"),
-    ("UPDATE audit_entry SET payload = REPLACE(payload, 'current', 'conflict') WHERE kind = 'ballot' AND seq = 2", "被改动"),
-    ("UPDATE vote_slot SET ballot_id = NULL", "计票位"),
-    ("UPDATE vote_slot SET head = '" + "f" * 64 + "' WHERE seq = 2", "链头与最后一条记录不符"),
-    ("UPDATE ballot SET status = 'current'", "状态被改动"),
-    ("UPDATE roll_entry SET area = area + 1", "冻结名册被改动"),
+@pytest.mark.parametrize("tamper, finding", [
+    ("DELETE FROM audit_entry WHERE kind = 'ballot' AND seq = 2",
+     r"\[consultation:\d+\] owner:\d+ 的表决记录链：链尾记录缺失：应有 2 条，实有 1 条 / entries at the end are missing"),
+    ("DELETE FROM audit_entry WHERE kind = 'ballot' AND seq = 1",
+     r"\[consultation:\d+\] owner:\d+ 的表决记录链：第 1 条记录缺失（被删除） / entry 1 is missing \(deleted\)"),
+    ("DELETE FROM audit_entry WHERE kind = 'roll_frozen'",
+     r"\[consultation:\d+\] 链尾记录缺失：应有 1 条，实有 0 条 / entries at the end are missing"),
+    ("UPDATE audit_entry SET payload = REPLACE(payload, 'current', 'conflict') WHERE kind = 'ballot' AND seq = 2",
+     r"\[consultation:\d+\] owner:\d+ 的表决记录链：第 2 条记录（id \d+，ballot）被改动 / entry 2 \(id \d+, ballot\) was edited"),
+    ("UPDATE vote_slot SET ballot_id = NULL",
+     r"\[consultation:\d+\] 计票位（owner:\d+）指向的表决票被改动 / the counted ballot of owner:\d+ was changed"),
+    ("UPDATE vote_slot SET head = '" + "f" * 64 + "' WHERE seq = 2",
+     r"\[consultation:\d+\] owner:\d+ 的表决记录链：链头与最后一条记录不符（链头记为第 2 条） / the chain's head does not match its last entry"),
+    ("UPDATE ballot SET status = 'current'",
+     r"\[consultation:\d+\] 表决票 id \d+（1栋1单元101，回执 \w+）状态被改动（记录为 superseded，现为 current） / status was edited"),
+    ("UPDATE roll_entry SET area = area + 1",
+     r"\[consultation:\d+\] 冻结名册被改动（摘要不符） / the frozen roll was changed \(digest mismatch\)"),
 ])
-def test_audit_verify_finds_other_tampering(app, client, login, place, cli, tamper, words):
-    """Does `flask audit verify` notice an entry deleted or edited, a slot or a head moved, a ballot's status or the roll changed?"""
+def test_audit_verify_finds_other_tampering(app, client, login, place, cli, tamper, finding):
+    """Does `flask audit verify` notice an entry deleted or edited, a slot or a head moved, a ballot's
+    status or the roll changed, each by its own finding and nothing else?"""
     c = factories.consultation(("compound", place))
     flat = flats(place)[0]
     owner_of(app, "t", flat)
@@ -316,7 +326,8 @@ def test_audit_verify_finds_other_tampering(app, client, login, place, cli, tamp
     with _db.engine.begin() as conn:
         conn.execute(text(tamper))
     result = cli("audit", "verify")
-    assert result.exit_code != 0 and words in result.output, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("[")]
+    assert result.exit_code != 0 and len(lines) == 1 and re.fullmatch(finding, lines[0]), result.output
 
 
 def test_a_closed_consultation_seals_every_persons_chain(app, client, login, place, cli):

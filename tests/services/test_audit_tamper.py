@@ -262,3 +262,12 @@ def test_audit_head_prints_every_chain_head(client, login, place, cli):
     lines = [line.split("\t") for line in out.output.strip().splitlines()]
     assert expected_chain in lines and expected_slot in lines
     assert all(re.fullmatch(r"[0-9a-f]{64}", line[2]) for line in lines)
+
+
+def test_the_scheduler_seals_open_consultations_every_ten_minutes(app):
+    """The seal is a job of the scheduler process, at most ten minutes apart."""
+    from app.jobs import build_scheduler, seal_open_consultations
+
+    job = build_scheduler(app).get_job("seal_open_consultations")
+    assert job is not None and job.func is seal_open_consultations
+    assert job.trigger.interval.total_seconds() <= 600
