@@ -1,5 +1,5 @@
 """The one JSON error shape: {"error": {"code", "message", "details"}} with the right HTTP status."""
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.extensions import db
 
@@ -49,3 +49,14 @@ def register(app):
     def integrity(exc):
         db.session.rollback()
         return error_body(409, *DEFAULTS[409]), 409
+
+    @app.errorhandler(OperationalError)
+    def operational(exc):
+        """A deadlock or lock-wait timeout (MySQL 1213 / 1205, SQLite "database is locked") undid
+        nothing but this request: the client may send it again. Anything else is a real 500."""
+        db.session.rollback()
+        code = getattr(exc.orig, "args", (None,))[0]
+        if code in (1205, 1213) or "database is locked" in str(exc.orig):
+            app.logger.warning("database busy (%s), request undone", code)
+            return error_body(503, "busy", "系统繁忙，本次操作未生效，请稍后重试"), 503, {"Retry-After": "1"}
+        raise exc

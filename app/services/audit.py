@@ -70,10 +70,13 @@ def write(entry):
 
 def append(chain_name, kind, subject_type, subject_id, payload):
     """Append one entry to a chain headed in audit_chain; the head row is locked until the caller
-    commits. Returns the entry's hash."""
+    commits. A chain that has no head yet is started, so the caller must hold a lock that keeps two
+    transactions from starting the same chain at once. Returns the entry's hash."""
     execute = db.session.connection().execute  # Core statements: no ORM session layer
     row = execute(_HEAD, {"chain": chain_name}).first()
     if row is None:
+        # A chain's first entry. The caller holds a lock that serialises its chain's first appends
+        # (the consultation's row when opening, the compound's row for its bindings chain).
         start_chain(chain_name)
         seq, prev = 0, GENESIS
     else:
@@ -114,8 +117,13 @@ class Problem:
 
 
 def verify_chains():
-    """Check every chain headed in audit_chain link by link; the first problem of each broken chain."""
+    """Check every chain headed in audit_chain link by link; the first problem of each broken chain.
+    Entries of a chain whose head row is gone (and that no vote slot heads) are named too."""
     problems = []
+    headed = set(db.session.scalars(db.select(AuditChain.name)))
+    for name in db.session.scalars(db.select(AuditEntry.chain).distinct().order_by(AuditEntry.chain)):
+        if name not in headed and "/slot:" not in name:
+            problems.append(Problem(name, "链头记录被删除，链上记录仍在 / the chain's head row was deleted"))
     for chain in db.session.scalars(db.select(AuditChain).order_by(AuditChain.name)):
         entries = db.session.scalars(
             db.select(AuditEntry).where(AuditEntry.chain == chain.name).order_by(AuditEntry.seq)

@@ -6,7 +6,7 @@ from flask import current_app
 
 from app.errors import ApiError
 from app.extensions import db
-from app.models import Binding, BindingAttempt, Building, Flat, Unit, User
+from app.models import Binding, BindingAttempt, Building, Compound, Flat, Unit, User
 from app.models.bindings import ACTIVE, RELATIONS
 from app.models.places import utcnow
 from app.services import audit, scopes
@@ -72,10 +72,13 @@ def bindings_chain(compound_id):
 
 
 def _audit(flat, kind, payload):
-    """An entry in the compound's bindings chain: users and flats by id, never names or digits."""
+    """An entry in the compound's bindings chain: users and flats by id, never names or digits. The
+    compound's row is locked first: the first attempts on two of its flats must not both start the
+    chain (on InnoDB that race ends in a deadlock)."""
     compound_id = db.session.scalar(
         db.select(Building.compound_id).join(Unit, Unit.building_id == Building.id).where(Unit.id == flat.unit_id)
     )
+    db.session.execute(db.select(Compound.id).where(Compound.id == compound_id).with_for_update())
     audit.append(bindings_chain(compound_id), kind, "flat", flat.id, {"flat": flat.id, **payload})
 
 

@@ -19,8 +19,12 @@ def verify():
     consultations = db.session.scalars(db.select(Consultation).order_by(Consultation.id)).all()
     for consultation in consultations:
         name = chain_name(consultation)
-        if name in broken or (consultation.status == "draft" and consultation.roll_digest is None
-                              and name not in chains):
+        if name in broken:
+            continue
+        if consultation.status == "draft" and consultation.roll_digest is None and name not in chains:
+            if db.session.scalar(db.select(RollEntry.id).where(RollEntry.consultation_id == consultation.id).limit(1)):
+                problems.append(Problem(name, "草稿征询却有冻结名册（审计链与状态被抹去） "
+                                              "/ a draft holds a frozen roll: its chain and status were erased"))
             continue  # a draft: nothing frozen, nothing to check
         problem = _verify_consultation(consultation, name in chains)
         if problem:

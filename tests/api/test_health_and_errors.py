@@ -124,3 +124,29 @@ def test_docs_page_loads_nothing_from_another_host(client):
         assert asset.status_code == 200, url
         assert len(asset.data) > 500, url
     assert '"validatorUrl": "none"' in html  # no badge fetched from validator.swagger.io
+
+
+def test_a_deadlock_is_a_retryable_503_in_the_one_shape(emulator):
+    """A MariaDB deadlock (1213) undoes the request: the client is told, in Chinese, to send it again."""
+    import pymysql
+    from sqlalchemy.exc import OperationalError
+
+    from app import create_app
+
+    app = create_app("testing")  # a fresh app: routes cannot be added to one that has served
+
+    def deadlocked():
+        raise OperationalError("UPDATE x", {}, pymysql.err.OperationalError(1213, "Deadlock found"))
+
+    def broken():
+        raise OperationalError("SELECT x", {}, pymysql.err.OperationalError(2003, "Can't connect"))
+
+    app.add_url_rule("/__test__/deadlock", "deadlock", deadlocked)
+    app.add_url_rule("/__test__/broken", "broken", broken)
+    client = app.test_client()
+    resp = client.get("/__test__/deadlock")
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "1"
+    assert resp.json["error"]["code"] == "busy" and "重试" in resp.json["error"]["message"]
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    other = client.get("/__test__/broken")
+    assert other.status_code == 500 and other.json["error"]["code"] == "internal_error"

@@ -56,3 +56,26 @@ def test_thirty_accounts_at_once_on_one_flat_never_bind_it(app, db):
     _db.session.expire_all()
     assert _db.session.get(Flat, flat_id).binding_locked_at is not None
     assert _db.session.scalar(_db.select(_db.func.count(Binding.id)).where(Binding.status == "approved")) == 0
+
+
+def test_first_attempts_on_many_flats_at_once_all_land_in_one_chain(app, db):
+    """Ten residents bind ten flats of a new compound at the same instant: each attempt starts or
+    extends the compound's bindings chain; none is lost to the race for its first entry."""
+    from app.models import AuditEntry
+    from app.services.bindings import bindings_chain
+    from app.services.verification import verify
+
+    comp = factories.compound(buildings=(("1栋", 1, 5, 2),))
+    bodies = [{"flat_id": f.id, "relation": "owner", "name": f.owner.name, "phone_last4": f.owner.phone[-4:]}
+              for u in comp.buildings[0].units for f in u.flats]
+    chain = bindings_chain(comp.id)
+    _db.session.commit()
+    with serve(app) as base:
+        people = login_all(base, [f"first{i}" for i in range(10)])
+        answers = at_once([lambda h=h, b=b: call("POST", f"{base}/api/v1/bindings", headers=h, json=b)
+                           for h, b in zip(people.values(), bodies)])
+    assert [status for status, _ in answers] == [201] * 10, answers
+    assert all(body["data"]["status"] == "approved" for _, body in answers)
+    seqs = sorted(_db.session.scalars(_db.select(AuditEntry.seq).where(AuditEntry.chain == chain)))
+    assert seqs == list(range(1, 11))
+    assert verify() == []

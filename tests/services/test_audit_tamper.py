@@ -271,3 +271,32 @@ def test_the_scheduler_seals_open_consultations_every_ten_minutes(app):
     job = build_scheduler(app).get_job("seal_open_consultations")
     assert job is not None and job.func is seal_open_consultations
     assert job.trigger.interval.total_seconds() <= 600
+
+
+def test_an_opened_consultation_erased_back_to_a_draft_is_named(client, login, place):
+    """Its whole chain deleted, status draft and digest NULL again: the roll left behind names it."""
+    comp, flats = place
+    c = factories.consultation(("compound", comp))
+    _db.session.commit()
+    sign(client, login, c.id, 0, flats[0])
+    sql("DELETE FROM audit_entry WHERE chain = :c", c=service.chain_name(c))
+    sql("DELETE FROM audit_chain WHERE name = :c", c=service.chain_name(c))
+    sql("UPDATE consultation SET status = 'draft', roll_digest = NULL WHERE id = :id", id=c.id)
+    assert findings() == [f"[consultation:{c.id}] 草稿征询却有冻结名册（审计链与状态被抹去） "
+                          "/ a draft holds a frozen roll: its chain and status were erased"]
+
+
+def test_a_chain_whose_head_row_was_deleted_is_named(client, login, place):
+    """The bindings chain's head row deleted, its entries left: named; a slot chain's entries have no such row."""
+    from app.services.bindings import bindings_chain
+
+    comp, flats = place
+    resp = client.post("/api/v1/bindings", headers=login("stranger"), json={
+        "flat_id": flats[0].id, "relation": "tenant", "name": "租客"})
+    assert resp.status_code == 201
+    c = factories.consultation(("compound", comp))
+    _db.session.commit()
+    sign(client, login, c.id, 0, flats[0])
+    assert findings() == []
+    sql("DELETE FROM audit_chain WHERE name = :c", c=bindings_chain(comp.id))
+    assert findings() == [f"[{bindings_chain(comp.id)}] 链头记录被删除，链上记录仍在 / the chain's head row was deleted"]
