@@ -61,9 +61,11 @@ def free_port():
 
 def start_gunicorn(url, wechat_base, workers, threads, port):
     env = {**os.environ, "DATABASE_URL": url, "WECHAT_API_BASE": wechat_base, "APP_ENV": "development"}
-    # -c /dev/null: not ./gunicorn.conf.py, whose access lines would measure the terminal, and the
+    # An empty config, not ./gunicorn.conf.py, whose access lines would measure the terminal; the
     # figures stay comparable with those taken before it existed.
-    cmd = [sys.executable, "-m", "gunicorn", "-c", "/dev/null", "--workers", str(workers), "--worker-class", "gthread",
+    empty = os.path.join(tempfile.mkdtemp(prefix="bench-gunicorn-"), "empty.conf.py")
+    open(empty, "w").close()
+    cmd = [sys.executable, "-m", "gunicorn", "-c", empty, "--workers", str(workers), "--worker-class", "gthread",
            "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
            "--keep-alive", "30", "wsgi:app"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
