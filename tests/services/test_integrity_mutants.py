@@ -1,5 +1,5 @@
 """The integrity checks that scripts/mutants.py found no test for: each test here fails when the one
-check it names is broken (the mutation named in its docstring survives without it)."""
+check it names is broken (each section names, in parentheses, the mutations its tests kill)."""
 import io
 import json
 from datetime import timedelta
