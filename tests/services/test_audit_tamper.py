@@ -10,41 +10,16 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db as _db
-from app.models import AuditChain, AuditEntry, Ballot, Consultation, ConsultationResult, VoteSlot
+from app.models import AuditChain, AuditEntry, Ballot, VoteSlot
 from app.models.places import utcnow
 from app.services import consultations as service
-from app.services import verification
 from tests import factories
-
-SIG = factories.signature_png()
-
+from tests.tamper import SIG, findings, owned_compound, sign, sql
 
 @pytest.fixture()
 def place(app, db):
     """16 flats, one owner each; everyone of them a bound resident dev-o<i>."""
-    comp = factories.compound(buildings=(("1栋", 2, 4, 2),))
-    flats = [f for b in comp.buildings for u in b.units for f in u.flats]
-    for i, flat in enumerate(flats):
-        factories.resident(f"o{i}", flat)
-    factories.staff("committee", "committee", "compound", comp.id)
-    _db.session.commit()
-    return comp, flats
-
-
-def sign(client, login, c_id, i, flat, choice="agree"):
-    resp = client.post(f"/api/v1/consultations/{c_id}/ballots", headers=login(f"o{i}"),
-                       json={"flat_id": flat.id, "choice": choice, "signature": SIG})
-    assert resp.status_code == 201, resp.json
-    return resp
-
-
-def findings():
-    return [str(p) for p in verification.verify()]
-
-
-def sql(statement, **params):
-    with _db.engine.begin() as conn:
-        conn.execute(text(statement), params)
+    return owned_compound((("1栋", 2, 4, 2),))
 
 
 def test_a_rule_edited_while_open_counts_nothing_and_is_named(client, login, place, cli):

@@ -11,39 +11,15 @@ from sqlalchemy import text
 from app.extensions import db as _db
 from app.models import AuditEntry, Ballot, BindingAttempt, Flat, VoteSlot
 from app.models.places import utcnow
-from app.services import audit, evidence, verification
+from app.services import audit, evidence
 from app.services import consultations as service
 from tests import factories
-
-SIG = factories.signature_png()
-
+from tests.tamper import findings, owned_compound, sign, sql
 
 @pytest.fixture()
 def place(app, db):
     """6 flats, one owner each, every owner a bound resident dev-o<i>; a committee member."""
-    comp = factories.compound(buildings=(("1栋", 1, 3, 2),))
-    flats = [f for b in comp.buildings for u in b.units for f in u.flats]
-    for i, flat in enumerate(flats):
-        factories.resident(f"o{i}", flat)
-    factories.staff("committee", "committee", "compound", comp.id)
-    _db.session.commit()
-    return comp, flats
-
-
-def sign(client, login, c_id, i, flat, choice="agree"):
-    resp = client.post(f"/api/v1/consultations/{c_id}/ballots", headers=login(f"o{i}"),
-                       json={"flat_id": flat.id, "choice": choice, "signature": SIG})
-    assert resp.status_code == 201, resp.json
-    return resp.json["data"]
-
-
-def findings():
-    return [str(p) for p in verification.verify()]
-
-
-def sql(statement, **params):
-    with _db.engine.begin() as conn:
-        conn.execute(text(statement), params)
+    return owned_compound((("1栋", 1, 3, 2),))
 
 
 # ---------------------------------------------------------------- audit.check_links (audit-prev-hash)
