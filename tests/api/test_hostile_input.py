@@ -5,7 +5,7 @@ import inspect
 import itertools
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from apiflask import APIBlueprint
