@@ -211,6 +211,7 @@ def open_consultation(db, comp, by, title):
 def seed_owners(db, appid, comp, owners):
     """Users dev-bench<i> bound as owners of the first `owners` flats; [(name, flat_id)]."""
     from app.models import Binding, User
+    from app.services.bindings import record_approval
     from app.wechat.dev import dev_openid
 
     flats = [f for b in comp.buildings for u in b.units for f in u.flats][:owners]
@@ -218,9 +219,12 @@ def seed_owners(db, appid, comp, owners):
     users = [User(openid=dev_openid(appid, n), name=n) for n in names]
     db.session.add_all(users)
     db.session.flush()
-    db.session.add_all(Binding(user_id=u.id, flat_id=f.id, relation="owner", name=f.owner.name, status="approved",
-                               method="roster_phone", owner_id=f.owner_id) for u, f in zip(users, flats))
+    bindings = [Binding(user_id=u.id, flat=f, relation="owner", name=f.owner.name, status="approved",
+                        method="roster_phone", owner_id=f.owner_id) for u, f in zip(users, flats)]
+    db.session.add_all(bindings)
     db.session.flush()
+    for binding in bindings:
+        record_approval(binding)  # the entry verify wants for every approved binding
     return [(n, f.id) for n, f in zip(names, flats)]
 
 

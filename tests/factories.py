@@ -108,8 +108,11 @@ def bind_owner(user, flat):
     """An approved owner binding, as if the roster matched."""
     from app.models import Binding
 
+    from app.services.bindings import record_approval
+
     binding = Binding(user=user, flat=flat, relation="owner", name=flat.owner.name if flat.owner else "业主",
                       status="approved", method="roster_phone", owner_id=flat.owner_id)
     db.session.add(binding)
     db.session.flush()
+    record_approval(binding)
     return binding

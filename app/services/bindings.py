@@ -141,6 +141,7 @@ def request_binding(user, flat_id, relation, name, phone_last4=None):
         active.status, active.method, active.relation, active.reviewed_at = "approved", method, relation, utcnow()
         active.owner_id = owner_id
         db.session.flush()
+        record_approval(active)
         return Attempt(binding=active)
     binding = Binding(
         user=user, flat=flat, relation=relation, name=name.strip(), status=outcome, method=method,
@@ -148,7 +149,20 @@ def request_binding(user, flat_id, relation, name, phone_last4=None):
     )
     db.session.add(binding)
     db.session.flush()
+    if matched:
+        record_approval(binding)
     return Attempt(binding=binding)
+
+
+def record_approval(binding, by=None):
+    """The entry in the compound's bindings chain that vouches for an approved binding (who, which
+    flat, which relation, verified against which roster owner, how, approved by whom). `flask audit
+    verify` names every approved binding without one, or that differs from it: a binding set to
+    approved, or pointed at another owner, in the database alone signs nothing unnoticed."""
+    _audit(binding.flat, "binding_approved", {
+        "binding": binding.id, "user": binding.user_id, "relation": binding.relation, "owner": binding.owner_id,
+        "method": binding.method, "by": by,
+    })
 
 
 def locked_flats(reviewer):
@@ -195,7 +209,10 @@ def visible_binding(user, binding_id, for_review=False):
 
 def review(reviewer, binding_id, approve, reason=None):
     """A grid worker of the building approves or rejects a pending binding."""
-    binding = visible_binding(reviewer, binding_id, for_review=True)
+    visible_binding(reviewer, binding_id, for_review=True)
+    # The row as locked: a second reviewer's approval waits, then finds it no longer pending.
+    binding = db.session.scalar(db.select(Binding).where(Binding.id == binding_id).with_for_update()
+                                .execution_options(populate_existing=True))
     if binding.status != "pending":
         raise ApiError(409, "not_pending", "该申请已处理，无需重复审核", {"status": binding.status})
     if not approve and not (reason or "").strip():
@@ -207,9 +224,11 @@ def review(reviewer, binding_id, approve, reason=None):
     binding.reviewed_by_id = reviewer.id
     binding.reviewed_at = utcnow()
     binding.reason = (reason or "").strip() or None
-    _audit(binding.flat, "binding_reviewed", {"binding": binding.id, "user": binding.user_id, "by": reviewer.id,
-                                              "status": binding.status, "relation": binding.relation})
     db.session.flush()
+    if approve:
+        record_approval(binding, by=reviewer.id)
+    else:
+        _audit(binding.flat, "binding_rejected", {"binding": binding.id, "user": binding.user_id, "by": reviewer.id})
     current_app.logger.info("binding %s %s by user=%s", binding.id, binding.status, reviewer.id)
     return binding
 

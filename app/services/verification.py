@@ -31,6 +31,43 @@ def verify():
             problems.append(Problem(name, problem))
     for name in sorted(chains - {chain_name(c) for c in consultations}):
         problems.append(Problem(name, "征询记录被删除，审计链仍在 / the consultation's row was deleted"))
+    problems.extend(_verify_bindings(broken))
+    return problems
+
+
+def _verify_bindings(broken):
+    """Every approved binding against the entry that approved it in its compound's bindings chain:
+    one set to approved, or given another user, flat, relation or owner, in the database is named
+    (the first of each compound)."""
+    from app.models import Binding, Building, Flat, Unit
+    from app.services.bindings import bindings_chain
+
+    vouched = {}
+    for payload in db.session.scalars(db.select(AuditEntry.payload).where(
+            AuditEntry.chain.like("%/bindings"), AuditEntry.kind == "binding_approved")):
+        entry = json.loads(payload)
+        vouched[entry["binding"]] = entry
+    problems, named = [], set()
+    rows = db.session.execute(
+        db.select(Binding, Building.compound_id).join(Flat, Binding.flat_id == Flat.id)
+        .join(Unit, Flat.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
+        .where(Binding.status == "approved").order_by(Binding.id))
+    for binding, compound_id in rows:
+        chain = bindings_chain(compound_id)
+        if chain in broken or chain in named:
+            continue
+        entry = vouched.get(binding.id)
+        if entry is None:
+            what = (f"绑定 id {binding.id}（房屋 id {binding.flat_id}）未经核验或审核却为已绑定（被插入或改动） "
+                    f"/ binding {binding.id} is approved without the entry that approved it")
+        elif (entry["user"], entry["flat"], entry["relation"], entry["owner"]) != (
+                binding.user_id, binding.flat_id, binding.relation, binding.owner_id):
+            what = (f"绑定 id {binding.id}（房屋 id {binding.flat_id}）的用户、房屋、身份或业主与审核记录不符 "
+                    f"/ binding {binding.id} differs from the entry that approved it")
+        else:
+            continue
+        named.add(chain)
+        problems.append(Problem(chain, what))
     return problems
 
 

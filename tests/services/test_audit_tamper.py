@@ -275,3 +275,55 @@ def test_a_chain_whose_head_row_was_deleted_is_named(client, login, place):
     assert findings() == []
     sql("DELETE FROM audit_chain WHERE name = :c", c=bindings_chain(comp.id))
     assert findings() == [f"[{bindings_chain(comp.id)}] 链头记录被删除，链上记录仍在 / the chain's head row was deleted"]
+
+
+def test_bindings_approved_through_the_application_verify(client, login, place):
+    """A roster match, a corrected retry and a grid worker's approval each leave the entry verify wants."""
+    comp, flats = place
+    extra = factories.compound(buildings=(("9栋", 1, 1, 3),))
+    grid = factories.grid(extra, extra.buildings)
+    factories.staff("gw", "grid_worker", "grid", grid.id)
+    _db.session.commit()
+    a, b, c = extra.buildings[0].units[0].flats
+    bind = lambda who, flat, digits, relation="owner": client.post("/api/v1/bindings", headers=login(who), json={
+        "flat_id": flat.id, "relation": relation, "name": flat.owner.name, "phone_last4": digits})
+    assert bind("match", a, a.owner.phone[-4:]).json["data"]["status"] == "approved"
+    bind("typo", b, "0000" if b.owner.phone[-4:] != "0000" else "1111")
+    assert bind("typo", b, b.owner.phone[-4:]).json["data"]["status"] == "approved"
+    pending = bind("kid", c, None, relation="family").json["data"]["id"]
+    assert client.post(f"/api/v1/bindings/{pending}/approve", headers=login("gw")).status_code == 200
+    assert findings() == []
+
+
+@pytest.mark.parametrize("tamper, finding", [
+    ("UPDATE binding SET status = 'approved' WHERE relation = 'tenant'",
+     "绑定 id {bid}（房屋 id {fid}）未经核验或审核却为已绑定（被插入或改动） / binding {bid} is approved without the entry that approved it"),
+    ("UPDATE binding SET owner_id = NULL, relation = 'owner', status = 'approved' WHERE relation = 'tenant'",
+     "绑定 id {bid}（房屋 id {fid}）未经核验或审核却为已绑定（被插入或改动） / binding {bid} is approved without the entry that approved it"),
+])
+def test_a_binding_approved_in_the_database_is_named(client, login, place, tamper, finding):
+    """A pending tenant request turned into an approved (owner) binding by SQL: named in its compound's chain."""
+    from app.services.bindings import bindings_chain
+
+    comp, flats = place
+    resp = client.post("/api/v1/bindings", headers=login("sneak"), json={
+        "flat_id": flats[1].id, "relation": "tenant", "name": "租客"})
+    bid = resp.json["data"]["id"]
+    assert findings() == []
+    sql(tamper)
+    assert findings() == [f"[{bindings_chain(comp.id)}] " + finding.format(bid=bid, fid=flats[1].id)]
+
+
+def test_a_binding_pointed_at_another_owner_is_named(client, login, place):
+    """The seller's binding given the buyer's owner id by SQL, to pass the roll's person check: named."""
+    from app.models import Binding, Owner
+    from app.services.bindings import bindings_chain
+
+    comp, flats = place
+    buyer = Owner(name="买家", phone="13900005555")
+    _db.session.add(buyer)
+    _db.session.commit()
+    binding = _db.session.scalar(_db.select(Binding).filter_by(flat_id=flats[0].id))
+    sql("UPDATE binding SET owner_id = :o WHERE id = :id", o=buyer.id, id=binding.id)
+    assert findings() == [f"[{bindings_chain(comp.id)}] 绑定 id {binding.id}（房屋 id {flats[0].id}）的用户、房屋、身份或业主"
+                          f"与审核记录不符 / binding {binding.id} differs from the entry that approved it"]
