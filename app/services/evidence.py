@@ -22,7 +22,7 @@ from app.models.places import utcnow
 from app.services import audit
 from app.services.ballots import STATUS_NAMES
 from app.services.ballots import content_hash as ballot_content_hash
-from app.services.consultations import chain_name, result_of, slots_digest, tally_for
+from app.services.consultations import chain_name, result_of, slots_digest, tally_for, terms
 from app.services.privacy import mask_name
 from app.services.tally import MEASURE_NAMES
 
@@ -61,8 +61,9 @@ def _roll_labels(c):
         db.select(RollEntry.flat_id, RollEntry.label).where(RollEntry.consultation_id == c.id)).all())
 
 
-def rule_lines(c, labels=None):
-    rule = c.rule or {}
+def rule_lines(c, labels=None, rule=None):
+    """The rule in sentences: the frozen one (`rule`) where the caller has it, else the row's (a draft)."""
+    rule = rule if rule is not None else (c.rule or {})
     lines = [threshold_text(t) for t in rule.get("thresholds", [])]
     required = rule.get("required_consent_flat_ids") or []
     if required:
@@ -95,6 +96,7 @@ def evidence_header(c, tally=None):
     tally = tally if tally is not None else tally_for(c)
     result = result_of(c)
     head, seq = _chain(c)
+    frozen = terms(c)  # what the count used, never the live row (which anyone with the database can edit)
     compound = c.compound
     place = compound.name
     if compound.community is not None:
@@ -111,18 +113,18 @@ def evidence_header(c, tally=None):
         ("征询事项", c.title),
         ("类型", KINDS.get(c.kind, c.kind)),
         ("范围", _scope_text(c)),
-        ("表决规则", "；".join(rule_lines(c)) or "—"),
+        ("表决规则", "；".join(rule_lines(c, rule=frozen.rule)) or "—"),
         ("状态", STATUSES.get(c.status, c.status)),
         ("开始时间", beijing(c.opened_at)),
-        ("截止时间", beijing(c.closes_at) + ("" if c.closed_at is None else f"（实际截止 {beijing(c.closed_at)}）")),
+        ("截止时间", beijing(frozen.closes_at) + ("" if c.closed_at is None else f"（实际截止 {beijing(c.closed_at)}）")),
         ("表决结果", outcome),
         ("名册", f"{roll['flats']} 户，业主人数 {roll['persons']} 人，专有部分面积 {roll['area']} m²（开始时冻结）"),
-        ("名册摘要", c.roll_digest or "—"),
+        ("名册摘要", frozen.roll_digest),
         ("审计链头", f"{head}（共 {seq} 条记录）"),
         ("表决链摘要", f"{slots_digest(c)}（每位业主一条表决记录链，截止时封存入审计链）"),
         ("生成时间", beijing(generated) + "（北京时间）"),
     ]
-    return {"rows": rows, "roll_digest": c.roll_digest or "", "chain_head": head, "chain_seq": seq,
+    return {"rows": rows, "roll_digest": frozen.roll_digest, "chain_head": head, "chain_seq": seq,
             "generated_at": beijing(generated), "title": c.title, "compound": compound.name}
 
 
@@ -187,7 +189,7 @@ def _owner_id(person_key):
 
 def evidence_rows(c):
     """Every ballot of the consultation, room by room and oldest first, as plain dicts."""
-    labels = {o["key"]: o["label"] for o in c.options}
+    labels = {o["key"]: o["label"] for o in terms(c).options}
     rows = db.session.execute(
         db.select(Ballot, RollEntry.label)
         .join(RollEntry, (RollEntry.consultation_id == Ballot.consultation_id) & (RollEntry.flat_id == Ballot.flat_id))

@@ -327,3 +327,21 @@ def test_a_binding_pointed_at_another_owner_is_named(client, login, place):
     sql("UPDATE binding SET owner_id = :o WHERE id = :id", o=buyer.id, id=binding.id)
     assert findings() == [f"[{bindings_chain(comp.id)}] 绑定 id {binding.id}（房屋 id {flats[0].id}）的用户、房屋、身份或业主"
                           f"与审核记录不符 / binding {binding.id} differs from the entry that approved it"]
+
+
+def test_the_evidence_shows_the_frozen_rule_and_deadline_not_an_edited_row(client, login, place):
+    """A rule and deadline edited in the database after opening: the evidence header still shows
+    what was frozen (what the count used)."""
+    from app.models import Consultation
+    from app.services.evidence import evidence_header
+
+    comp, flats = place
+    c = factories.consultation(("compound", comp))
+    _db.session.commit()
+    sql("UPDATE consultation SET rule = :r, closes_at = '2099-01-01 00:00:00' WHERE id = :id", id=c.id,
+        r=json.dumps({"preset": "none", "thresholds": [{"what": "agree", "measure": "persons", "base": "all",
+                      "share": "1/16", "strict": False}], "required_consent_flat_ids": [], "objection_veto": False}))
+    _db.session.expire_all()
+    rows = dict(evidence_header(_db.session.get(Consultation, c.id))["rows"])
+    assert "同意人数 ≥ 3/4（参与者）" in rows["表决规则"] and "1/16" not in rows["表决规则"]
+    assert "2099" not in rows["截止时间"]
