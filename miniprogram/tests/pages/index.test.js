@@ -1,0 +1,71 @@
+// Home: my flats, what waits for me, the large-type switch.
+const { open, text, tap, settle, expectLargeType } = require('../helpers')
+
+const ME = {
+  user: { id: 1, name: null, phone: null, roles: [] },
+  bindings: [
+    { id: 11, relation: 'owner', relation_name: '业主', status: 'approved', status_name: '已绑定', reason: null,
+      flat: { id: 101, label: '阳光里小区 1栋1单元101' } },
+    { id: 12, relation: 'owner', relation_name: '业主', status: 'ended', status_name: '已失效（名册业主已变更）',
+      reason: '名册变更：该房屋业主已变更，原业主绑定失效', flat: { id: 102, label: '阳光里小区 1栋1单元102' } },
+  ],
+  roles: [],
+}
+const LIST = [
+  { id: 5, title: '1栋加装电梯', status: 'open', accepting: true, answered: false, closes_at: '2026-12-05T16:00:00Z' },
+  { id: 6, title: '外墙改造', status: 'open', accepting: true, answered: true, closes_at: '2026-12-05T16:00:00Z' },
+  { id: 4, title: '纳入改造计划', status: 'published', accepting: false, answered: true, closes_at: '2026-10-01T16:00:00Z' },
+]
+
+function answer(data) {
+  return () => ({ status: 200, body: { data } })
+}
+
+test('shows my flats, what waits for me and why a binding ended', async () => {
+  wxFake.route('GET', '/me', answer(ME))
+  wxFake.route('GET', '/consultations', answer(LIST))
+  const page = await open('pages/index/index')
+  const shown = text(page)
+  expect(shown).toContain('阳光里小区 1栋1单元101')
+  expect(shown).toContain('待表决：1栋加装电梯（2026-12-05 截止）')
+  expect(shown).not.toContain('待表决：外墙改造')
+  expect(shown).toContain('已公布：纳入改造计划')
+  expect(shown).toContain('原因：名册变更：该房屋业主已变更，原业主绑定失效')
+  expect(wxFake.calls.map((c) => c.path)).toEqual(['/me', '/consultations?flat_id=101'])
+  await tap(page, '.waiting')
+  expect(wxFake.navigations).toEqual(['/pages/consultation/index?id=5&flat_id=101'])
+})
+
+test('someone with no flat is told how to bind', async () => {
+  wxFake.route('GET', '/me', answer({ ...ME, bindings: [] }))
+  const page = await open('pages/index/index')
+  expect(text(page)).toContain('您还没有绑定房屋')
+})
+
+test('a failure shows the message and a retry that loads again', async () => {
+  wxFake.route('GET', '/me', () => 'fail')
+  const page = await open('pages/index/index')
+  expect(text(page)).toContain('网络不给力，请检查网络后重试')
+  wxFake.route('GET', '/me', answer({ ...ME, bindings: [] }))
+  await tap(page, '.retry')
+  expect(text(page)).toContain('您还没有绑定房屋')
+})
+
+test('the large-type switch is remembered', async () => {
+  wxFake.route('GET', '/me', answer({ ...ME, bindings: [] }))
+  const page = await open('pages/index/index')
+  expect(page.instance.data.large).toBe(false)
+  page.instance.toggleLarge({ detail: { value: true } })
+  await settle()
+  expect(wxFake.storage.get('gongjian.largeType')).toBe(true)
+  const again = await open('pages/index/index')
+  expect(again.instance.data.large).toBe(true)
+  expect(again.querySelector('.page').dom.className).toContain('large')
+})
+
+test('in large type every text of the page reads at least 18px', async () => {
+  wxFake.route('GET', '/me', answer(ME))
+  wxFake.route('GET', '/consultations', answer(LIST))
+  const page = await open('pages/index/index')
+  expect(await expectLargeType(page)).toBeGreaterThan(5)
+})

@@ -1,0 +1,101 @@
+// A fake `wx` and `getApp` for pages and components loaded by miniprogram-simulate (which provides
+// Component and Behavior only). Tests steer it through global.wxFake:
+//   wxFake.route(method, path, handler)  answers wx.request: handler(req) → {status, body} | 'fail'
+//   wxFake.calls                         every wx.request made: {method, path, url, data, header}
+//   wxFake.storage                       what wx.setStorageSync stored
+const path = require('path')
+
+function makeFake() {
+  const fake = {
+    routes: [],
+    calls: [],
+    storage: new Map(),
+    loginCodes: 0,
+    navigations: [],
+    toasts: [],
+    phoneCalls: [],
+    route(method, pattern, handler) {
+      fake.routes.unshift({ method: method.toUpperCase(), pattern, handler })
+    },
+    reset() {
+      fake.routes = []
+      fake.calls = []
+      fake.storage = new Map()
+      fake.loginCodes = 0
+      fake.navigations = []
+      fake.toasts = []
+      fake.phoneCalls = []
+      // A session is in place unless a test removes it.
+      fake.storage.set('gongjian.token', 'token-0')
+      fake.route('POST', '/auth/login', () => ({ status: 200, body: { data: { token: 'token-' + fake.loginCodes, user: { id: 1, roles: [] }, bindings: [] } } }))
+    },
+  }
+  return fake
+}
+
+const wxFake = makeFake()
+global.wxFake = wxFake
+
+function match(pattern, p) {
+  return typeof pattern === 'string' ? pattern === p : pattern.test(p)
+}
+
+global.wx = {
+  request(options) {
+    const url = options.url
+    const p = url.replace(/^https?:\/\/[^/]+\/api\/v1/, '')
+    const req = { method: (options.method || 'GET').toUpperCase(), path: p, url, data: options.data, header: options.header || {} }
+    wxFake.calls.push(req)
+    const route = wxFake.routes.find((r) => r.method === req.method && match(r.pattern, p.split('?')[0]) || (r.method === req.method && match(r.pattern, p)))
+    setTimeout(() => {
+      if (!route) {
+        options.success && options.success({ statusCode: 404, data: { error: { code: 'not_found', message: '未找到该对象', details: {} } } })
+        return
+      }
+      const answer = route.handler(req)
+      if (answer === 'fail') options.fail && options.fail({ errMsg: 'request:fail timeout' })
+      else options.success && options.success({ statusCode: answer.status, data: answer.body })
+    }, 0)
+  },
+  login(options) {
+    wxFake.loginCodes += 1
+    setTimeout(() => options.success({ code: 'code-' + wxFake.loginCodes }), 0)
+  },
+  getStorageSync: (k) => (wxFake.storage.has(k) ? wxFake.storage.get(k) : ''),
+  setStorageSync: (k, v) => wxFake.storage.set(k, v),
+  removeStorageSync: (k) => wxFake.storage.delete(k),
+  getAccountInfoSync: () => ({ miniProgram: { envVersion: 'develop', appId: 'wxdev0000000000000' } }),
+  navigateTo: (o) => { wxFake.navigations.push(o.url); o.success && o.success() },
+  redirectTo: (o) => { wxFake.navigations.push(o.url); o.success && o.success() },
+  navigateBack: () => { wxFake.navigations.push('back') },
+  showToast: (o) => { wxFake.toasts.push(o.title) },
+  showModal: (o) => { wxFake.toasts.push(o.content); o.success && o.success({ confirm: true, cancel: false }) },
+  showLoading: () => {},
+  hideLoading: () => {},
+  makePhoneCall: (o) => { wxFake.phoneCalls.push(o.phoneNumber) },
+  scanCode: (o) => o.success && o.success({ path: 'pages/scan/index?scene=b1', result: '' }),
+  chooseMedia: (o) => o.success && o.success({ tempFiles: [{ tempFilePath: '/tmp/photo.jpg', size: 1000 }] }),
+  getFileSystemManager: () => ({ readFile: (o) => o.success && o.success({ data: 'aGVsbG8=' }) }),
+  createSelectorQuery: () => {
+    const q = {
+      in: () => q,
+      select: () => q,
+      fields: () => q,
+      boundingClientRect: () => q,
+      exec: (cb) => cb && cb([{ node: null, width: 300, height: 150 }]),
+    }
+    return q
+  },
+  canvasToTempFilePath: (o) => o.success && o.success({ tempFilePath: '/tmp/signature.png' }),
+  requestSubscribeMessage: (o) => o.success && o.success({}),
+  setNavigationBarTitle: () => {},
+  stopPullDownRefresh: () => {},
+}
+
+global.getApp = () => ({ globalData: {} })
+
+beforeEach(() => {
+  wxFake.reset()
+})
+
+global.MINIPROGRAM_ROOT = path.resolve(__dirname, '..')
