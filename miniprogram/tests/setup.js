@@ -4,6 +4,7 @@
 //   wxFake.calls                         every wx.request made: {method, path, url, data, header}
 //   wxFake.storage                       what wx.setStorageSync stored
 const path = require('path')
+const contract = require('./contract')
 
 function makeFake() {
   const fake = {
@@ -14,6 +15,7 @@ function makeFake() {
     navigations: [],
     toasts: [],
     phoneCalls: [],
+    contractProblems: [], // requests and faked answers the backend's OpenAPI document does not allow
     route(method, pattern, handler) {
       fake.routes.unshift({ method: method.toUpperCase(), pattern, handler })
     },
@@ -25,6 +27,7 @@ function makeFake() {
       fake.navigations = []
       fake.toasts = []
       fake.phoneCalls = []
+      fake.contractProblems = []
       // A session is in place unless a test removes it.
       fake.storage.set('gongjian.token', 'token-0')
       fake.route('POST', '/auth/login', () => ({ status: 200, body: { data: { token: 'token-' + fake.loginCodes, user: { id: 1, roles: [] }, bindings: [] } } }))
@@ -47,14 +50,21 @@ global.wx = {
     const req = { method: (options.method || 'GET').toUpperCase(), path: p, url, data: options.data, header: options.header || {} }
     wxFake.calls.push(req)
     const route = wxFake.routes.find((r) => r.method === req.method && match(r.pattern, p.split('?')[0]) || (r.method === req.method && match(r.pattern, p)))
+    if (!contract.operationFor(req.method, p)) {
+      wxFake.contractProblems.push(`${req.method} ${p}: no such operation in the backend's OpenAPI document`)
+    }
     setTimeout(() => {
       if (!route) {
         options.success && options.success({ statusCode: 404, data: { error: { code: 'not_found', message: '未找到该对象', details: {} } } })
         return
       }
       const answer = route.handler(req)
-      if (answer === 'fail') options.fail && options.fail({ errMsg: 'request:fail timeout' })
-      else options.success && options.success({ statusCode: answer.status, data: answer.body })
+      if (answer === 'fail') {
+        options.fail && options.fail({ errMsg: 'request:fail timeout' })
+        return
+      }
+      wxFake.contractProblems.push(...contract.checkAnswer(req.method, p, answer.status, answer.body))
+      options.success && options.success({ statusCode: answer.status, data: answer.body })
     }, 0)
   },
   login(options) {
@@ -96,6 +106,14 @@ global.getApp = () => ({ globalData: {} })
 
 beforeEach(() => {
   wxFake.reset()
+})
+
+// Every request a test made, and every answer it faked, must be one the backend documents: a page
+// cannot read a field the backend does not send, nor call a path it does not serve.
+afterEach(() => {
+  const problems = [...new Set(wxFake.contractProblems)]
+  wxFake.contractProblems = []
+  if (problems.length) throw new Error('contract with the backend broken:\n  ' + problems.join('\n  '))
 })
 
 global.MINIPROGRAM_ROOT = path.resolve(__dirname, '..')
