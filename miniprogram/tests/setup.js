@@ -78,6 +78,7 @@ global.wx = {
   navigateTo: (o) => { wxFake.navigations.push(o.url); o.success && o.success() },
   redirectTo: (o) => { wxFake.navigations.push(o.url); o.success && o.success() },
   navigateBack: () => { wxFake.navigations.push('back') },
+  reLaunch: (o) => { wxFake.navigations.push(o.url); o.success && o.success() },
   showToast: (o) => { wxFake.toasts.push(o.title) },
   showModal: (o) => { wxFake.toasts.push(o.content); o.success && o.success({ confirm: true, cancel: false }) },
   showLoading: () => {},
