@@ -1,0 +1,139 @@
+// One consultation for one flat: what is asked, until when, what the flat answered; an owner chooses,
+// signs by hand, confirms, and gets a receipt. One step per screen; a network failure keeps the
+// choice and the signature and sends them again with the same Idempotency-Key.
+const largeType = require('../../behaviors/large-type')
+const auth = require('../../services/auth')
+const consultations = require('../../services/consultations')
+const { newIdempotencyKey } = require('../../utils/request')
+
+const BALLOT_STATUS = {
+  current: '有效（计入统计）',
+  superseded: '已被本人后来的表决替代',
+  conflict: '与该户另一渠道的有效票冲突，未计入',
+  unconfirmed: '纸质票待第二名工作人员确认',
+}
+
+// "2026-12-05T09:51:29Z" → "2026年12月5日 17:51" (Beijing time, what residents read on notices).
+function beijing(iso) {
+  const at = new Date(iso || '')
+  if (Number.isNaN(at.getTime())) return ''
+  const t = new Date(at.getTime() + 8 * 3600 * 1000)
+  const pad = (n) => String(n).padStart(2, '0')
+  return `${t.getUTCFullYear()}年${t.getUTCMonth() + 1}月${t.getUTCDate()}日 ${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}`
+}
+
+Component({
+  behaviors: [largeType.behavior],
+  data: {
+    state: 'loading',
+    message: '',
+    c: null, // {title, body, kindName, statusName, closesAt, accepting, options, published, result}
+    answered: false,
+    ballot: null, // {choiceLabel, recordedAt, statusName}: the owner's, or anyone's once published
+    isOwner: false,
+    step: 'read', // read → sign → confirm
+    choice: null, // {key, label}
+    signed: false,
+    submitting: false,
+    failure: '', // the last submission did not arrive: retry with the same key
+    refusal: '', // the backend refused the ballot: its message, as is
+    conflictReceipt: '',
+  },
+  methods: {
+    onLoad(options) {
+      this.id = Number((options || {}).id)
+      this.flatId = Number((options || {}).flat_id)
+      this.load()
+    },
+    async load() {
+      if (!(this.id > 0) || !(this.flatId > 0)) {
+        this.setData({ state: 'empty', message: '没有找到要查看的征询，请从首页进入' })
+        return
+      }
+      this.setData({ state: 'loading', message: '' })
+      try {
+        const [c, me] = await Promise.all([consultations.get(this.id, this.flatId), auth.me()])
+        const binding = me.bindings.find((b) => b.flat.id === this.flatId && b.status === 'approved')
+        this.setData({
+          state: 'ready',
+          c: {
+            title: c.title, body: c.body, kindName: c.kind_name, statusName: c.status_name,
+            closesAt: beijing(c.closes_at), accepting: c.accepting, options: c.options,
+            published: c.status === 'published', result: c.result || null,
+          },
+          answered: !!c.answered,
+          ballot: c.ballot ? {
+            choiceLabel: c.ballot.choice_label, recordedAt: beijing(c.ballot.recorded_at),
+            statusName: BALLOT_STATUS[c.ballot.status] || c.ballot.status,
+          } : null,
+          isOwner: !!binding && binding.relation === 'owner',
+          step: 'read', choice: null, signed: false, failure: '', refusal: '', conflictReceipt: '',
+        })
+      } catch (error) {
+        this.setData({ state: 'error', message: error.message })
+      }
+    },
+    choose(event) {
+      const choice = this.data.c.options[event.currentTarget.dataset.index]
+      this.key = null // a new answer: a new request
+      this.signature = null
+      this.setData({ choice, step: 'sign', signed: false, failure: '', refusal: '' })
+    },
+    onSignature(event) {
+      this.setData({ signed: !event.detail.empty })
+    },
+    async toConfirm() {
+      const pad = this.selectComponent('#signature')
+      try {
+        this.signature = await pad.toBase64()
+      } catch (error) {
+        this.setData({ failure: error.message })
+        return
+      }
+      this.key = null
+      this.setData({ step: 'confirm', failure: '' })
+    },
+    back() {
+      const step = this.data.step === 'confirm' ? 'sign' : 'read'
+      this.setData({ step, signed: false, failure: '', choice: step === 'read' ? null : this.data.choice })
+    },
+    async submit() {
+      if (this.data.submitting || !this.signature) return
+      this.key = this.key || newIdempotencyKey()
+      this.setData({ submitting: true, failure: '' })
+      try {
+        const answer = await consultations.sign(this.id, {
+          flatId: this.flatId, choice: this.data.choice.key, signature: this.signature,
+        }, this.key)
+        this.setData({ submitting: false })
+        wx.redirectTo({ url: '/pages/receipt/index?code=' + encodeURIComponent(answer.receipt) })
+      } catch (error) {
+        this.failed(error)
+      }
+    },
+    failed(error) {
+      if (error.status === 0 || error.status >= 500) {
+        // Maybe recorded, maybe not: the same key makes sending again safe.
+        this.setData({ submitting: false, failure: error.message })
+        return
+      }
+      this.key = null
+      if (error.status === 422 || error.status === 413) {
+        // The signature or the choice did not pass: sign again.
+        this.signature = null
+        this.setData({ submitting: false, step: 'sign', signed: false, failure: error.message })
+        return
+      }
+      this.setData({
+        submitting: false, step: 'read', choice: null, refusal: error.message,
+        conflictReceipt: (error.code === 'ballot_conflict' && error.details.receipt) || '',
+      })
+    },
+    openReceipt() {
+      wx.navigateTo({ url: '/pages/receipt/index?code=' + encodeURIComponent(this.data.conflictReceipt) })
+    },
+    openResults() {
+      wx.navigateTo({ url: `/pages/results/index?id=${this.id}&flat_id=${this.flatId}` })
+    },
+  },
+})
