@@ -1,0 +1,69 @@
+// Checking a receipt: anyone holding the code sees what was recorded for the flat, when, and whether
+// it counts (and if not, why). No sign-in needed.
+const largeType = require('../../behaviors/large-type')
+const consultations = require('../../services/consultations')
+
+// "2026-11-29T02:05:00Z" → "2026年11月29日 10:05" (Beijing time).
+function beijing(iso) {
+  const at = new Date(iso || '')
+  if (Number.isNaN(at.getTime())) return ''
+  const t = new Date(at.getTime() + 8 * 3600 * 1000)
+  const pad = (n) => String(n).padStart(2, '0')
+  return `${t.getUTCFullYear()}年${t.getUTCMonth() + 1}月${t.getUTCDate()}日 ${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}`
+}
+
+const ASK = '请输入回执上的回执码（12 位字母和数字）'
+
+Component({
+  behaviors: [largeType.behavior],
+  data: {
+    state: 'empty',
+    message: ASK,
+    code: '',
+    codeError: '',
+    receipt: null,
+  },
+  methods: {
+    onLoad(options) {
+      const code = (options || {}).code
+      if (code) {
+        this.setData({ code: decodeURIComponent(code) })
+        this.load()
+      }
+    },
+    onCode(event) {
+      this.setData({ code: event.detail.value, codeError: '' })
+    },
+    async load() {
+      const code = this.data.code.replace(/[\s-]/g, '').toUpperCase()
+      if (!/^[0-9A-Z]{1,16}$/.test(code)) {
+        this.setData({ codeError: code ? '回执码只有字母和数字，请核对后再输入' : '请先输入回执码', receipt: null, state: 'empty', message: ASK })
+        return
+      }
+      this.setData({ code, codeError: '', state: 'loading', message: '' })
+      try {
+        const r = await consultations.receipt(code)
+        this.setData({
+          state: 'ready',
+          receipt: {
+            code: r.receipt,
+            title: r.consultation.title,
+            room: r.room || '',
+            channel: r.channel_name,
+            choice: r.choice_label,
+            recordedAt: beijing(r.recorded_at),
+            confirmedAt: beijing(r.confirmed_at),
+            counted: r.counted,
+            statusName: r.status_name,
+            hash: r.ballot_hash,
+          },
+        })
+      } catch (error) {
+        this.setData({ state: 'error', message: error.message, receipt: null })
+      }
+    },
+    goHome() {
+      wx.reLaunch({ url: '/pages/index/index' })
+    },
+  },
+})
