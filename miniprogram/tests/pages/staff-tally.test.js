@@ -57,6 +57,7 @@ test('an open consultation: each threshold with its bar, percentage and what is 
   expect(shown).toContain('名册（开始时冻结）：12 户 · 11 人 · 1066.20 m²')
   expect(shown).toContain('名册指纹：9f2c4e7a1b3d')
   expect(shown).toContain('参与：✗ 未达到')
+  expect(shown).toContain('已参与：6 人 · 6 户 · 533.10 m²')
   expect(shown).toContain('要求：占全体人数 ≥ 2/3')
   expect(shown).toContain('✗ 未达到，还需 2 人参与')
   expect(shown).toContain('✗ 未达到，还需 177.70 m²同意')
