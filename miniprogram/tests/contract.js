@@ -49,8 +49,13 @@ function resolve(schema) {
 
 // A list of problems ("data.flats[0].lable: not declared") of value against schema; [] when it fits.
 function undeclared(value, schema, where = 'body') {
-  const s = resolve(schema)
-  if (value === null) return s.nullable || s.type === undefined ? [] : [`${where}: null is not allowed`]
+  let s = resolve(schema)
+  if (Array.isArray(s.type)) {
+    // OpenAPI 3.1 spells "nullable" as a type list: ["string", "null"]
+    const types = s.type.filter((t) => t !== 'null')
+    s = { ...s, type: types.length === 1 ? types[0] : undefined, nullable: s.nullable || types.length < s.type.length }
+  }
+  if (value === null) return s.nullable || (s.type === undefined && !s.properties) ? [] : [`${where}: null is not allowed`]
   if (s.anyOf || s.oneOf) {
     const options = s.anyOf || s.oneOf
     return options.some((o) => undeclared(value, o, where).length === 0) ? [] : [`${where}: fits none of its schemas`]

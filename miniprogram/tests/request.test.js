@@ -15,10 +15,10 @@ test('signs in once on a 401 and sends the request again with the new token', as
   wxFake.route('GET', '/me', (req) => {
     seen += 1
     return req.header.Authorization === 'Bearer token-1'
-      ? { status: 200, body: { data: { ok: true } } }
+      ? { status: 200, body: { data: { bindings: [] } } }
       : { status: 401, body: { error: { code: 'unauthorized', message: '请先登录', details: {} } } }
   })
-  await expect(request({ path: '/me' })).resolves.toEqual({ ok: true })
+  await expect(request({ path: '/me' })).resolves.toEqual({ bindings: [] })
   expect(seen).toBe(2)
   const login = wxFake.calls.filter((c) => c.path === '/auth/login')
   expect(login).toHaveLength(1)
