@@ -3,7 +3,9 @@ from apiflask import APIBlueprint, Schema
 from apiflask.fields import Boolean
 from flask import request
 
+from app.api import outputs as out
 from app.api.common import auth, current_user, current_user_id, ok
+from app.api.outputs import answer
 from app.api.schemas import CodeIn
 from app.api.views import binding_view, user_view
 from app.extensions import db
@@ -21,6 +23,7 @@ class LogoutQuery(Schema):
 
 @bp.post("/auth/login")
 @bp.input(CodeIn, arg_name="body")
+@bp.doc(responses=answer(out.Login))
 def login(body):
     """Exchange a wx.login code for a session token."""
     user, token, expires_at = auth_service.login(body["code"])
@@ -36,6 +39,7 @@ def login(body):
 @bp.post("/auth/phone")
 @bp.auth_required(auth)
 @bp.input(CodeIn, arg_name="body")
+@bp.doc(responses=answer(out.Phone))
 def phone(body):
     """Record the phone number WeChat verified (answer masked)."""
     number = auth_service.verify_phone(current_user(), body["code"])
@@ -46,6 +50,7 @@ def phone(body):
 @bp.post("/auth/logout")
 @bp.auth_required(auth)
 @bp.input(LogoutQuery, location="query", arg_name="query")
+@bp.doc(responses=answer(out.Logout))
 def logout(query):
     """End this session; with ?all=1, every session of the user (on every phone)."""
     ended = auth_service.logout(current_user_id(), request.headers.get("Authorization", "").partition(" ")[2],
@@ -56,6 +61,7 @@ def logout(query):
 
 @bp.get("/me")
 @bp.auth_required(auth)
+@bp.doc(responses=answer(out.Me))
 def me():
     """The signed-in user, the flats bound, the staff roles with their scopes."""
     user = current_user()

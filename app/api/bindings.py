@@ -1,7 +1,9 @@
 """Binding residents to flats, and the grid worker's review queue."""
 from apiflask import APIBlueprint
 
+from app.api import outputs as out
 from app.api.common import auth, current_user, ok, require_staff
+from app.api.outputs import answer
 from app.api.schemas import BindingIn, BindingQuery, ReasonIn
 from app.api.views import binding_view, flat_view
 from app.extensions import db
@@ -13,6 +15,7 @@ bp = APIBlueprint("bindings", __name__, url_prefix="/api/v1", tag="bindings")
 @bp.post("/bindings")
 @bp.auth_required(auth)
 @bp.input(BindingIn, arg_name="body")
+@bp.doc(responses=answer(out.BindingCreated, status=201))
 def create(body):
     """Ask to bind to a flat: a roster match binds an owner at once, otherwise a grid worker decides."""
     attempt = service.request_binding(
@@ -28,6 +31,7 @@ def create(body):
 @bp.get("/bindings")
 @bp.auth_required(auth)
 @bp.input(BindingQuery, location="query", arg_name="query")
+@bp.doc(responses=answer(out.StaffBinding, many=True))
 def index(query):
     """Bindings awaiting review (or of another status) on the buildings in the caller's scope."""
     require_staff(*service.REVIEWERS)
@@ -37,6 +41,7 @@ def index(query):
 
 @bp.get("/bindings/locked-flats")
 @bp.auth_required(auth)
+@bp.doc(responses=answer(out.LockedFlat, many=True))
 def locked_flats():
     """Flats locked after repeated failed attempts, on the buildings in the caller's scope."""
     require_staff(*service.REVIEWERS)
@@ -47,6 +52,7 @@ def locked_flats():
 @bp.post("/flats/<int:flat_id>/unlock")
 @bp.auth_required(auth)
 @bp.input(ReasonIn, arg_name="body")
+@bp.doc(responses=answer(out.LockedFlat))
 def unlock_flat(flat_id, body):
     """Unlock a flat for binding (grid worker of its grid), after checking with its owner."""
     flat = service.unlock_flat(current_user(), flat_id, body["reason"])
@@ -56,6 +62,8 @@ def unlock_flat(flat_id, body):
 
 @bp.get("/bindings/<int:binding_id>")
 @bp.auth_required(auth)
+@bp.doc(responses=answer(out.either(out.Binding, out.StaffBinding), name="BindingOrStaffBindingAnswer",
+                                description="居民本人看到 Binding；工作人员看到 StaffBinding"))
 def show(binding_id):
     """One binding, to its resident or to staff of its building."""
     binding = service.visible_binding(current_user(), binding_id)
@@ -64,6 +72,7 @@ def show(binding_id):
 
 @bp.post("/bindings/<int:binding_id>/approve")
 @bp.auth_required(auth)
+@bp.doc(responses=answer(out.StaffBinding))
 def approve(binding_id):
     """Approve a pending binding (grid worker of the building)."""
     binding = service.review(current_user(), binding_id, approve=True)
@@ -74,6 +83,7 @@ def approve(binding_id):
 @bp.post("/bindings/<int:binding_id>/reject")
 @bp.auth_required(auth)
 @bp.input(ReasonIn, arg_name="body")
+@bp.doc(responses=answer(out.StaffBinding))
 def reject(binding_id, body):
     """Reject a pending binding with a reason (grid worker of the building)."""
     binding = service.review(current_user(), binding_id, approve=False, reason=body["reason"])
@@ -84,6 +94,7 @@ def reject(binding_id, body):
 @bp.delete("/bindings/<int:binding_id>")
 @bp.auth_required(auth)
 @bp.input(ReasonIn, arg_name="body")
+@bp.doc(responses=answer(out.Binding))
 def unbind(binding_id, body):
     """End a binding: the resident's own, or one on a building in the staff member's scope."""
     binding = service.unbind(current_user(), binding_id, body["reason"])

@@ -3,6 +3,7 @@ from apiflask import APIBlueprint
 from flask import Response
 
 from app.api.common import auth, current_user
+from app.api.outputs import file
 from app.errors import ApiError
 from app.extensions import db
 from app.models import Building
@@ -25,7 +26,7 @@ def _png(data, filename):
 
 @bp.get("/buildings/<int:building_id>/qrcode.png")
 @bp.auth_required(auth)
-@bp.doc(responses={200: {"description": "PNG", "content": {"image/png": {}}}})
+@bp.doc(responses=file("image/png", "楼栋小程序码（PNG）"))
 def qrcode_png(building_id):
     """The building's code (mini-program code, or plain QR with QR_MODE=url), for staff in scope."""
     building = _building_in_scope(building_id)
@@ -36,7 +37,7 @@ def qrcode_png(building_id):
 
 @bp.get("/buildings/<int:building_id>/poster.png")
 @bp.auth_required(auth)
-@bp.doc(responses={200: {"description": "PNG", "content": {"image/png": {}}}})
+@bp.doc(responses=file("image/png", "A4 楼栋海报（PNG）"))
 def poster_png(building_id):
     """The printable A4 poster of the building, for staff in scope."""
     from app.services.posters import render_poster

@@ -3,7 +3,9 @@ from apiflask import APIBlueprint
 from flask import request
 from sqlalchemy.exc import IntegrityError
 
+from app.api import outputs as out
 from app.api.common import auth, current_user, current_user_id, ok
+from app.api.outputs import answer
 from app.errors import ApiError
 from app.api.schemas import BallotIn, ConsultationIn, FlatQuery, PaperBallotIn
 from app.extensions import db
@@ -77,6 +79,7 @@ def _visible(consultation_id, flat_id=None, staff_roles=service.WATCHERS):
 @bp.post("/consultations")
 @bp.auth_required(auth)
 @bp.input(ConsultationIn, arg_name="body")
+@bp.doc(responses=answer(out.Consultation, status=201))
 def create(body):
     """Create a draft consultation (committee, community or street staff of the scope)."""
     body["closes_at"] = service.as_utc_naive(body["closes_at"])
@@ -89,6 +92,7 @@ def create(body):
 @bp.get("/consultations")
 @bp.auth_required(auth)
 @bp.input(FlatQuery, location="query", arg_name="query")
+@bp.doc(responses=answer(out.Consultation, many=True))
 def index(query):
     """With flat_id: the consultations of a bound flat with its current ballot. Without: staff's scope."""
     if query["flat_id"] is not None:
@@ -105,6 +109,7 @@ def index(query):
 @bp.get("/consultations/<int:consultation_id>")
 @bp.auth_required(auth)
 @bp.input(FlatQuery, location="query", arg_name="query")
+@bp.doc(responses=answer(out.Consultation))
 def show(consultation_id, query):
     """One consultation; with flat_id, the ballot that counts for that flat."""
     c = _visible(consultation_id, query["flat_id"])
@@ -118,6 +123,7 @@ def show(consultation_id, query):
 
 @bp.post("/consultations/<int:consultation_id>/open")
 @bp.auth_required(auth)
+@bp.doc(responses=answer(out.Consultation))
 def open_(consultation_id):
     """Freeze the roll and open for ballots."""
     c = service.open_(current_user(), consultation_id)
@@ -127,6 +133,7 @@ def open_(consultation_id):
 
 @bp.post("/consultations/<int:consultation_id>/close")
 @bp.auth_required(auth)
+@bp.doc(responses=answer(out.ClosedConsultation))
 def close(consultation_id):
     """Close now: count and store the result (the scheduler does this at the deadline)."""
     c, result = service.close(consultation_id, user=current_user())
@@ -136,6 +143,7 @@ def close(consultation_id):
 
 @bp.post("/consultations/<int:consultation_id>/publish")
 @bp.auth_required(auth)
+@bp.doc(responses=answer(out.Consultation))
 def publish(consultation_id):
     """Publish the stored result to the residents of the scope."""
     c = service.publish(current_user(), consultation_id)
@@ -146,6 +154,7 @@ def publish(consultation_id):
 @bp.post("/consultations/<int:consultation_id>/ballots")
 @bp.auth_required(auth)
 @bp.input(BallotIn, arg_name="body")
+@bp.doc(responses=answer(out.SignReceipt, status=201))
 def sign(consultation_id, body):
     """An owner signs: choice and handwritten signature (PNG, base64). Accepts Idempotency-Key."""
     key = idempotency_key()
@@ -186,6 +195,7 @@ def _sign_answer(ballot):
 @bp.post("/consultations/<int:consultation_id>/paper-ballots")
 @bp.auth_required(auth)
 @bp.input(PaperBallotIn, arg_name="body")
+@bp.doc(responses=answer(out.PaperBallotEntry, status=201))
 def enter_paper(consultation_id, body):
     """A grid worker enters a signed paper ballot with its photo; it counts once confirmed."""
     ballot = ballot_service.enter_paper(current_user(), consultation_id, body["flat_id"], body["choice"], body["photo"])
@@ -196,6 +206,7 @@ def enter_paper(consultation_id, body):
 
 @bp.post("/paper-ballots/<int:ballot_id>/confirm")
 @bp.auth_required(auth)
+@bp.doc(responses=answer(out.PaperBallotEntry))
 def confirm_paper(ballot_id):
     """A second staff member confirms a paper ballot."""
     ballot = ballot_service.confirm_paper(current_user(), ballot_id)
@@ -206,6 +217,7 @@ def confirm_paper(ballot_id):
 
 @bp.get("/consultations/<int:consultation_id>/paper-ballots")
 @bp.auth_required(auth)
+@bp.doc(responses=answer(out.PaperBallot, many=True))
 def paper_index(consultation_id):
     """Paper ballots of the consultation on flats in the caller's scope, for confirmation."""
     c = _visible(consultation_id, staff_roles=ballot_service.PAPER_STAFF)
@@ -215,6 +227,7 @@ def paper_index(consultation_id):
 
 @bp.get("/consultations/<int:consultation_id>/tally")
 @bp.auth_required(auth)
+@bp.doc(responses=answer(out.Tally))
 def tally(consultation_id):
     """Roll, participation and approval by area and headcount, thresholds, choices, per building."""
     c = _visible(consultation_id, staff_roles=service.WATCHERS)
@@ -223,6 +236,7 @@ def tally(consultation_id):
 
 @bp.get("/consultations/<int:consultation_id>/pending-flats")
 @bp.auth_required(auth)
+@bp.doc(responses=answer(out.PendingFlat, many=True))
 def pending_flats(consultation_id):
     """Flats with no counted ballot, for door visits; contacts masked."""
     c = _visible(consultation_id, staff_roles=service.WATCHERS)
@@ -234,6 +248,7 @@ def pending_flats(consultation_id):
 @bp.get("/consultations/<int:consultation_id>/results")
 @bp.auth_required(auth)
 @bp.input(FlatQuery, location="query", arg_name="query")
+@bp.doc(responses=answer(out.Results))
 def results(consultation_id, query):
     """The published result and the answer of each room (room numbers only)."""
     c = _visible(consultation_id, query["flat_id"])
@@ -245,6 +260,7 @@ def results(consultation_id, query):
 
 
 @bp.get("/receipts/<code>")
+@bp.doc(responses=answer(out.Receipt))
 def receipt(code):
     """What was recorded under a receipt code, and when (anyone holding the code)."""
     return ok(ballot_service.receipt_view(code))

@@ -2,10 +2,13 @@
 the docs page (/api/v1/docs) is Swagger UI served by the app itself: no CDN, so it works on an
 intranet and tells no third party who reads it.
 
-What each operation answers is decided here, centrally, from what the operation is (a body or a
-query to validate, a path id, a signed-in caller, a write), plus two short tables for what the
+What each operation answers on success is declared next to its handler, `@bp.doc(responses=
+answer(Schema))`, with the schemas of app/api/outputs.py (documentation only: answers are not
+serialised through them). The errors are decided here, centrally, from what the operation is (a body
+or a query to validate, a path id, a signed-in caller, a write), plus two short tables for what the
 handlers decide: which creations answer 201, which calls are rate-limited (429).
-tests/api/test_schemathesis.py fails when the app answers a status the document does not declare.
+tests/api/test_schemathesis.py fails when the app answers a status the document does not declare;
+tests/api/test_answers_match_schema.py when a real answer does not match its declared schema.
 """
 import importlib.util
 import os

@@ -3,6 +3,7 @@ from apiflask import APIBlueprint
 from flask import Response, current_app
 
 from app.api.common import auth, current_user
+from app.api.outputs import file
 from app.errors import ApiError
 from app.services import consultations as service
 from app.services import evidence
@@ -31,7 +32,7 @@ def _send(c, data, mimetype, ext):
 
 @bp.get("/consultations/<int:consultation_id>/evidence.xlsx")
 @bp.auth_required(auth)
-@bp.doc(responses={200: {"description": "Excel workbook", "content": {evidence.XLSX_MIME: {}}}})
+@bp.doc(responses=file(evidence.XLSX_MIME, "签名表（Excel 工作簿）"))
 def evidence_xlsx(consultation_id):
     """The signature sheet as Excel: every ballot, masked owner, signature image, ballot hash."""
     c = _consultation(consultation_id)
@@ -40,7 +41,7 @@ def evidence_xlsx(consultation_id):
 
 @bp.get("/consultations/<int:consultation_id>/evidence.pdf")
 @bp.auth_required(auth)
-@bp.doc(responses={200: {"description": "PDF, A4 landscape", "content": {evidence.PDF_MIME: {}}}})
+@bp.doc(responses=file(evidence.PDF_MIME, "签名表（PDF，A4 横向）"))
 def evidence_pdf(consultation_id):
     """The signature sheet as PDF, with the roll digest and audit chain head on every page."""
     c = _consultation(consultation_id)

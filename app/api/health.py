@@ -2,6 +2,8 @@
 from apiflask import APIBlueprint
 from sqlalchemy import text
 
+from app.api import outputs as out
+from app.api.outputs import answer
 from app.errors import ApiError
 from app.extensions import db
 
@@ -9,7 +11,7 @@ bp = APIBlueprint("health", __name__, tag="health")
 
 
 @bp.get("/healthz")
-@bp.doc(summary="健康检查（含数据库）")
+@bp.doc(summary="健康检查（含数据库）", responses=answer(out.Health))
 def healthz():
     """Answer 200 when the database answers."""
     try:

@@ -1,0 +1,441 @@
+"""What every operation answers on success, for the OpenAPI document: `{"data": ...}` with the
+exact fields the handler returns (app.api.views, app.api.consultations' views, the services' views
+of tallies, pending flats, receipts).
+
+These schemas only document: handlers still build their answers as dicts, nothing is serialised
+through them (an `@bp.output` would drop any field a schema forgot). Each operation names its answer
+with `@bp.doc(responses=answer(Schema))`. Fields always present are required; fields that can be
+null say so (allow_none). Unknown fields are not allowed (additionalProperties: false), so a field
+added to a handler and not here fails tests/api/test_answers_match_schema.py and the schemathesis
+run. Areas are exact decimal strings ("80.00"); times are ISO 8601 in UTC ("...Z"); phones and
+names of others are masked.
+"""
+from apiflask import Schema
+from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, Raw, String
+from apiflask.validators import OneOf
+
+from app.models.accounts import ROLES
+from app.models.bindings import RELATIONS
+from app.models.bindings import STATUSES as BINDING_STATUSES
+from app.models.consultations import KINDS, SCOPES
+from app.models.consultations import STATUSES as CONSULTATION_STATUSES
+from app.services.ballots import STATUS_NAMES as BALLOT_STATUSES
+
+CHANNELS = ["online", "paper"]
+PRESETS = ["major", "ordinary", "none"]
+
+
+def Text(nullable=False, **kwargs):  # noqa: N802  (a field factory, read like a field class)
+    return String(required=True, allow_none=nullable, **kwargs)
+
+
+def Int(nullable=False, **kwargs):  # noqa: N802
+    return Integer(required=True, allow_none=nullable, **kwargs)
+
+
+def Bool(**kwargs):  # noqa: N802
+    return Boolean(required=True, **kwargs)
+
+
+def Time(nullable=False, **kwargs):  # noqa: N802
+    """An instant in UTC, ISO 8601 with a Z."""
+    return DateTime(required=True, allow_none=nullable, **kwargs)
+
+
+def Area(**kwargs):  # noqa: N802
+    """Square metres as an exact decimal string with two places."""
+    return String(required=True, metadata={"description": "平方米，两位小数的十进制字符串", "pattern": r"^\d+\.\d{2}$"},
+                  **kwargs)
+
+
+def Amount(nullable=False, description=None):  # noqa: N802
+    """A count (integer) or an area (decimal string), as a tally threshold measures it."""
+    kinds = [{"type": "integer"}, {"type": "string", "pattern": r"^\d+\.\d{2}$"}]
+    if nullable:
+        kinds.append({"type": "null"})
+    return Raw(required=True, metadata={"oneOf": kinds, **({"description": description} if description else {})})
+
+
+def Enum(values, nullable=False, **kwargs):  # noqa: N802
+    return String(required=True, allow_none=nullable, validate=OneOf(list(values)), **kwargs)
+
+
+def One(schema, nullable=False, **kwargs):  # noqa: N802
+    return Nested(schema, required=True, allow_none=nullable, **kwargs)
+
+
+def Many(schema_or_field, **kwargs):  # noqa: N802
+    inner = Nested(schema_or_field) if isinstance(schema_or_field, type) else schema_or_field
+    return List(inner, required=True, **kwargs)
+
+
+def either(*schemas):
+    """A field that is one of several named schemas (each must also be used elsewhere, so that it is
+    among the document's components)."""
+    return Raw(required=True, metadata={"oneOf": [{"$ref": f"#/components/schemas/{s.__name__}"} for s in schemas]})
+
+
+# ---------------------------------------------------------------- places, people
+
+class PlaceRef(Schema):
+    """A place named in an answer: a compound, building or unit."""
+    id = Int()
+    name = Text()
+
+
+class Flat(Schema):
+    id = Int()
+    room = Text()
+    floor = Int()
+    unit = One(PlaceRef)
+    building = One(PlaceRef)
+    compound = One(PlaceRef)
+    label = Text(metadata={"description": "小区 楼栋单元房号，例如 阳光里小区 1栋1单元101"})
+
+
+class LockedFlat(Flat):
+    locked_at = Time(nullable=True, metadata={"description": "锁定时间；解锁后为 null"})
+
+
+class ScanFlat(Schema):
+    id = Int()
+    room = Text()
+    floor = Int()
+
+
+class ScanUnit(Schema):
+    id = Int()
+    name = Text()
+    flats = Many(ScanFlat)
+
+
+class ScanBuilding(Schema):
+    id = Int()
+    name = Text()
+    compound = One(PlaceRef)
+
+
+class Scan(Schema):
+    building = One(ScanBuilding)
+    units = Many(ScanUnit)
+
+
+class User(Schema):
+    id = Int()
+    name = Text(nullable=True)
+    phone = Text(nullable=True, metadata={"description": "掩码，例如 138****1234"})
+    roles = Many(String(validate=OneOf(list(ROLES))))
+
+
+class RoleScope(Schema):
+    type = Text()
+    id = Int()
+    name = Text(nullable=True)
+
+
+class Role(Schema):
+    role = Enum(ROLES)
+    role_name = Text()
+    scope = One(RoleScope, nullable=True, metadata={"description": "admin 没有范围：null"})
+
+
+class MaskedPerson(Schema):
+    name = Text(metadata={"description": "姓名（工作人员所见的申请人）或掩码姓名（名册业主）"})
+    phone = Text(nullable=True, metadata={"description": "掩码"})
+
+
+class Binding(Schema):
+    id = Int()
+    flat = One(Flat)
+    relation = Enum(RELATIONS)
+    relation_name = Text()
+    status = Enum(BINDING_STATUSES)
+    status_name = Text()
+    reason = Text(nullable=True)
+    created_at = Time()
+
+
+class StaffBinding(Binding):
+    """A binding as reviewers see it: who applied, the roster's owner (masked), how it was decided."""
+    applicant = One(MaskedPerson)
+    roster_owner = One(MaskedPerson, nullable=True)
+    method = Text(nullable=True)
+
+
+class Login(Schema):
+    token = Text()
+    expires_at = Time()
+    user = One(User)
+    bindings = Many(Binding)
+
+
+class Phone(Schema):
+    phone = Text(metadata={"description": "掩码，例如 138****1234"})
+
+
+class Logout(Schema):
+    logged_out = Bool()
+    sessions_ended = Int()
+
+
+class Me(Schema):
+    user = One(User)
+    bindings = Many(Binding)
+    roles = Many(Role)
+
+
+class BindingCreated(Schema):
+    id = Int()
+    status = Enum(["approved", "pending"])
+    binding = One(Binding)
+
+
+# ---------------------------------------------------------------- consultations
+
+class Threshold(Schema):
+    what = Enum(["participate", "agree"])
+    measure = Enum(["persons", "area", "flats"])
+    base = Enum(["all", "participants"])
+    share = Text(metadata={"description": "分数，例如 2/3"})
+    strict = Bool(metadata={"description": "true：须超过（过半数）；false：达到即可（以上）"})
+
+
+class Rule(Schema):
+    preset = Enum(PRESETS)
+    thresholds = Many(Threshold)
+    required_consent_flat_ids = Many(Integer())
+    objection_veto = Bool()
+
+
+class Option(Schema):
+    key = Text()
+    label = Text()
+
+
+class ScopeRef(Schema):
+    type = Enum(SCOPES)
+    id = Int()
+
+
+class ResultBrief(Schema):
+    passed = Bool()
+    still_needed = Text(nullable=True)
+
+
+class Ballot(Schema):
+    id = Int()
+    choice = Text()
+    choice_label = Text(nullable=True)
+    channel = Enum(CHANNELS)
+    status = Enum(BALLOT_STATUSES)
+    recorded_at = Time()
+
+
+class Consultation(Schema):
+    id = Int()
+    title = Text()
+    body = Text()
+    kind = Enum(KINDS)
+    kind_name = Text()
+    scope = One(ScopeRef)
+    compound = One(PlaceRef)
+    rule = One(Rule)
+    options = Many(Option)
+    status = Enum(CONSULTATION_STATUSES)
+    status_name = Text()
+    opens_at = Time(nullable=True)
+    closes_at = Time()
+    opened_at = Time(nullable=True)
+    closed_at = Time(nullable=True)
+    published_at = Time(nullable=True)
+    roll_digest = Text(nullable=True)
+    accepting = Bool(metadata={"description": "现在是否接受表决"})
+    result = Nested(ResultBrief, metadata={"description": "仅在已公布后"})
+    flat_id = Integer(metadata={"description": "仅在请求带 flat_id 时"})
+    answered = Boolean(metadata={"description": "仅在请求带 flat_id 时：该户是否已表决"})
+    ballot = Nested(Ballot, allow_none=True, metadata={
+        "description": "仅在请求带 flat_id 时：该户计入的票；家庭成员和租户在公布前看不到（null）"})
+
+
+class ClosedConsultation(Consultation):
+    passed = Bool()
+
+
+class SignReceipt(Schema):
+    ballot_id = Int()
+    receipt = Text(metadata={"description": "回执码，凭它查询 GET /receipts/{code}"})
+    status = Enum(BALLOT_STATUSES)
+    status_name = Text()
+
+
+class PaperBallotEntry(Schema):
+    id = Int()
+    receipt = Text()
+    status = Enum(BALLOT_STATUSES)
+    status_name = Text()
+
+
+class PaperBallot(Ballot):
+    room = Text()
+    receipt = Text()
+    entered_by = Int(nullable=True)
+    confirmed_by = Int(nullable=True)
+
+
+class ReceiptConsultation(Schema):
+    id = Int()
+    title = Text()
+    status = Enum(CONSULTATION_STATUSES)
+
+
+class Receipt(Schema):
+    receipt = Text()
+    consultation = One(ReceiptConsultation)
+    room = Text(nullable=True)
+    channel = Enum(CHANNELS)
+    channel_name = Text()
+    choice = Text()
+    choice_label = Text()
+    recorded_at = Time()
+    confirmed_at = Time(nullable=True)
+    status = Enum(BALLOT_STATUSES)
+    status_name = Text()
+    counted = Bool()
+    ballot_hash = Text()
+
+
+class PendingFlat(Schema):
+    flat_id = Int()
+    room = Text()
+    floor = Int()
+    area = Area()
+    developer_held = Bool()
+    owner = One(MaskedPerson, nullable=True)
+
+
+class RoomAnswer(Schema):
+    room = Text()
+    choice = Text(nullable=True)
+    choice_label = Text(metadata={"description": "未表决的户为“未表决”"})
+
+
+# ---------------------------------------------------------------- tallies (app.services.tally.count)
+
+class CheckedThreshold(Threshold):
+    value = Amount(description="已达到的数（人数、户数为整数，面积为字符串）")
+    of = Amount(description="基数")
+    met = Bool()
+    needed = Amount(nullable=True, description="还差多少；null：已无法达到（需全体一致）")
+
+
+class TallySection(Schema):
+    persons = Int()
+    area = Area()
+    flats = Int()
+    met = Bool()
+    thresholds = Many(CheckedThreshold)
+
+
+class Roll(Schema):
+    flats = Int()
+    persons = Int()
+    area = Area()
+    digest = Text(nullable=True)
+
+
+class ChoiceCount(Schema):
+    label = Text()
+    persons = Int()
+    area = Area()
+    flats = Int()
+
+
+class RequiredConsent(Schema):
+    flats = Many(Integer())
+    missing = Many(String(), metadata={"description": "尚未同意的必须同意户（房号）"})
+    met = Bool()
+
+
+class Veto(Schema):
+    enabled = Bool()
+    objections = Int()
+    met = Bool()
+
+
+class UnitCount(Schema):
+    id = Int()
+    name = Text(nullable=True)
+    flats = Int()
+    answered = Int()
+    area = Area()
+    answered_area = Area()
+    choices = Dict(keys=String(), values=Integer(), required=True)
+
+
+class BuildingCount(UnitCount):
+    units = Many(UnitCount)
+
+
+class Tally(Schema):
+    rule = One(Rule)
+    roll = One(Roll)
+    participation = One(TallySection)
+    approval = One(TallySection)
+    choices = Dict(keys=String(), values=Nested(ChoiceCount), required=True)
+    required_consent = One(RequiredConsent)
+    veto = One(Veto)
+    passed = Bool()
+    still_needed = Text()
+    buildings = Many(BuildingCount)
+    stored = Bool(metadata={"description": "true：截止时保存的结果（不再重新计票）；false：实时计票"})
+    counted_at = DateTime(metadata={"description": "仅在 stored 为 true 时"})
+
+
+class ResultSummary(Schema):
+    roll = One(Roll)
+    participation = One(TallySection)
+    approval = One(TallySection)
+    choices = Dict(keys=String(), values=Nested(ChoiceCount), required=True)
+    passed = Bool()
+    still_needed = Text()
+
+
+class Results(Schema):
+    consultation = One(Consultation)
+    result = One(ResultSummary)
+    rooms = Many(RoomAnswer)
+
+
+class Health(Schema):
+    status = Text()
+    database = Text()
+
+
+# ---------------------------------------------------------------- the envelope
+
+_ENVELOPES = {}
+
+
+def envelope(data, many=False, name=None):
+    """The schema `{"data": <data>}`: data a schema class, a list of it (many), or a field (name it)."""
+    if isinstance(data, type):
+        name = name or f"{data.__name__}{'List' if many else ''}Answer"
+        field = Many(data) if many else One(data)
+    else:
+        field = data
+    if name not in _ENVELOPES:
+        _ENVELOPES[name] = Schema.from_dict({"data": field}, name=name)
+    return _ENVELOPES[name]
+
+
+def answer(data, many=False, status=200, description=None, name=None):
+    """`@bp.doc(responses=answer(...))`: the success answer of an operation, documented only."""
+    return {status: {
+        "description": description or ("已创建" if status == 201 else "成功"),
+        "content": {"application/json": {"schema": envelope(data, many, name)}},
+    }}
+
+
+def file(media_type, description):
+    """`@bp.doc(responses=file(...))`: a success answer that is a file of this media type."""
+    return {200: {"description": description, "content": {media_type: {}}}}

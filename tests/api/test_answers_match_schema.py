@@ -1,0 +1,232 @@
+"""Every operation's success answer, from a real request with realistic data, matches the response
+schema the OpenAPI document declares for it (app/api/outputs.py): every required field present,
+every type right, and no field the schema does not declare (the check sets additionalProperties:
+false on every object schema, whatever the document says). Files answer the media type declared.
+
+This is what keeps the mini-program and the backend from drifting apart (issue 9): the mini-program's
+tests check their fixtures against the same document (miniprogram/tests/openapi.json)."""
+import copy
+import itertools
+import json
+import re
+from datetime import timedelta
+
+import pytest
+import schemathesis
+from schemathesis.core.failures import Failure, FailureGroup
+
+from app.extensions import db as _db
+from app.models import Flat
+from app.models.places import utcnow
+from tests import factories
+
+_codes = itertools.count(1)
+_names = itertools.count(1)
+
+
+def strict(document):
+    """The document with additionalProperties: false on every object schema that does not say."""
+    document = copy.deepcopy(document)
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "properties" in node and "additionalProperties" not in node:
+                node["additionalProperties"] = False
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document.get("components", {}))
+    walk(document.get("paths", {}))
+    return document
+
+
+def openapi_path(rule):
+    return re.sub(r"<([^<:]+:)?", "{", rule).replace(">", "}")
+
+
+class Checker:
+    """Sends requests through the test client and checks each answer against the document."""
+
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+        self.document = client.get("/api/v1/openapi.json").get_json()
+        self.schema = schemathesis.openapi.from_dict(strict(self.document))
+        self.adapter = app.url_map.bind("localhost")
+        self.checked = set()
+
+    def operations(self):
+        return {(path, method) for path, item in self.document["paths"].items() for method in item
+                if method in {"get", "post", "put", "patch", "delete"}}
+
+    def __call__(self, method, url, status=200, **kwargs):
+        resp = self.client.open(url, method=method.upper(), **kwargs)
+        assert resp.status_code == status, (method, url, resp.status_code, resp.get_data(as_text=True)[:500])
+        rule, _ = self.adapter.match(url.split("?")[0], method=method.upper(), return_rule=True)
+        path = openapi_path(rule.rule)
+        documented = self.document["paths"][path][method.lower()]["responses"]
+        assert str(status) in documented, f"{method.upper()} {path}: {status} is not documented"
+        content = documented[str(status)]["content"]
+        assert resp.mimetype in content, f"{method.upper()} {path}: answered {resp.mimetype}, documents {list(content)}"
+        if resp.mimetype == "application/json":
+            assert content["application/json"].get("schema"), f"{method.upper()} {path}: no schema for {status}"
+            try:
+                self.schema[path][method.upper()].validate_response(resp)
+            except (Failure, FailureGroup) as exc:
+                raise AssertionError(f"{method.upper()} {path} {status} does not match its schema:\n{exc}\n"
+                                     f"answer: {json.dumps(resp.json, ensure_ascii=False)[:2000]}") from None
+        else:
+            assert resp.get_data(), f"{method.upper()} {path}: an empty file"
+        self.checked.add((path, method.lower()))
+        return resp.json if resp.mimetype == "application/json" else resp
+
+
+@pytest.fixture()
+def check(app, client):
+    return Checker(app, client)
+
+
+def sign_in(check, name):
+    """Sign in through the emulator (the answer checked too); the Authorization header."""
+    data = check("post", "/api/v1/auth/login", json={"code": f"dev-{name}.answers{next(_codes)}"})["data"]
+    return {"Authorization": "Bearer " + data["token"]}
+
+
+def test_every_operation_answers_what_its_schema_declares(app, db, client, check):
+    """Does every operation's real answer (resident, reviewer and committee views; open, closed and
+    published consultations; online and paper ballots) match its documented schema, no field more?"""
+    n = next(_names)
+    comp = factories.compound(buildings=(("1栋", 2, 2, 2), ("2栋", 1, 1, 2)))
+    building = comp.buildings[0]
+    grid = factories.grid(comp, comp.buildings)
+    committee = factories.staff(f"ans-committee{n}", "committee", "compound", comp.id)
+    factories.staff(f"ans-grid{n}", "grid_worker", "grid", grid.id)
+    factories.staff(f"ans-admin{n}", "admin")
+    flats = [f for u in building.units for f in u.flats]
+    factories.resident(f"ans-owner{n}", flats[0])
+    owner2_phone = flats[2].owner.phone
+    _db.session.get(Flat, flats[5].id).binding_locked_at = utcnow()
+    draft = factories.consultation(("building", building), by=committee, open_=False)
+    ids = {"flat": [f.id for f in flats], "building": building.id, "scene": building.scene, "draft": draft.id}
+    _db.session.commit()
+
+    # who am I: a resident with a binding, a reviewer with a scoped role, an admin with no scope
+    owner = sign_in(check, f"ans-owner{n}")
+    worker = sign_in(check, f"ans-grid{n}")
+    staff = sign_in(check, f"ans-committee{n}")
+    admin = sign_in(check, f"ans-admin{n}")
+    me = check("get", "/api/v1/me", headers=owner)["data"]
+    assert me["bindings"] and me["roles"] == []
+    assert check("get", "/api/v1/me", headers=worker)["data"]["roles"][0]["scope"]["type"] == "grid"
+    assert check("get", "/api/v1/me", headers=admin)["data"]["roles"][0]["scope"] is None
+    check("get", "/healthz")
+
+    # a resident scans, verifies a phone, binds at once; a tenant and a family member wait for review
+    newcomer, tenant, family = (sign_in(check, f"ans-{who}{n}") for who in ("newcomer", "tenant", "family"))
+    scanned = check("get", f"/api/v1/scan/{ids['scene']}", headers=newcomer)["data"]
+    assert scanned["units"][0]["flats"]
+    check("post", "/api/v1/auth/phone", headers=newcomer, json={"code": f"phone-{owner2_phone}"})
+    bound = check("post", "/api/v1/bindings", 201, headers=newcomer,
+                  json={"flat_id": ids["flat"][2], "relation": "owner", "name": "新业主"})["data"]
+    assert bound["status"] == "approved"
+    waiting = check("post", "/api/v1/bindings", 201, headers=tenant,
+                    json={"flat_id": ids["flat"][0], "relation": "tenant", "name": "租客"})["data"]
+    refused = check("post", "/api/v1/bindings", 201, headers=family,
+                    json={"flat_id": ids["flat"][1], "relation": "family", "name": "家人", "phone_last4": "0000"})["data"]
+    queue = check("get", "/api/v1/bindings?status=pending", headers=worker)["data"]
+    assert {b["id"] for b in queue} == {waiting["id"], refused["id"]}
+    assert "applicant" not in check("get", f"/api/v1/bindings/{waiting['id']}", headers=tenant)["data"]
+    assert "applicant" in check("get", f"/api/v1/bindings/{waiting['id']}", headers=worker)["data"]
+    check("post", f"/api/v1/bindings/{waiting['id']}/approve", headers=worker)
+    check("post", f"/api/v1/bindings/{refused['id']}/reject", headers=worker, json={"reason": "未能核实"})
+    check("delete", f"/api/v1/bindings/{bound['binding']['id']}", headers=newcomer, json={"reason": "已搬走"})
+
+    # a flat locked after failed attempts, unlocked by its grid worker
+    locked = check("get", "/api/v1/bindings/locked-flats", headers=worker)["data"]
+    assert [f["id"] for f in locked] == [ids["flat"][5]]
+    check("post", f"/api/v1/flats/{ids['flat'][5]}/unlock", headers=worker, json={"reason": "已与业主核实"})
+
+    # the building's code and poster
+    check("get", f"/api/v1/buildings/{ids['building']}/qrcode.png", headers=worker)
+    check("get", f"/api/v1/buildings/{ids['building']}/poster.png", headers=worker)
+
+    # a consultation: created, listed, opened, signed online and on paper, counted, closed, published
+    closes_at = (utcnow() + timedelta(days=3)).isoformat() + "Z"
+    created = check("post", "/api/v1/consultations", 201, headers=staff, json={
+        "scope": {"type": "compound", "id": comp.id}, "title": "加装电梯", "body": "1栋加装电梯方案", "kind": "elevator",
+        "rule": {"preset": "major", "required_consent_flat_ids": [ids["flat"][1]], "objection_veto": True,
+                 "thresholds": [{"what": "agree", "measure": "flats", "base": "all", "share": "1/2"}]},
+        "closes_at": closes_at})["data"]
+    cid = created["id"]
+    check("post", f"/api/v1/consultations/{cid}/open", headers=staff)
+    assert len(check("get", "/api/v1/consultations", headers=staff)["data"]) == 2  # the draft too
+    check("get", f"/api/v1/consultations/{ids['draft']}", headers=staff)
+    signed = check("post", f"/api/v1/consultations/{cid}/ballots", 201, headers=owner, json={
+        "flat_id": ids["flat"][0], "choice": "agree", "signature": factories.signature_png()},
+    )["data"]
+    paper = check("post", f"/api/v1/consultations/{cid}/paper-ballots", 201, headers=worker, json={
+        "flat_id": ids["flat"][3], "choice": "disagree", "photo": factories.signature_png()})["data"]
+    entered = check("get", f"/api/v1/consultations/{cid}/paper-ballots", headers=worker)["data"]
+    assert entered[0]["confirmed_by"] is None
+    check("post", f"/api/v1/paper-ballots/{paper['id']}/confirm", headers=staff)
+    assert check("get", f"/api/v1/consultations/{cid}/paper-ballots", headers=worker)["data"][0]["confirmed_by"]
+    listed = check("get", f"/api/v1/consultations?flat_id={ids['flat'][0]}", headers=owner)["data"]
+    assert listed[0]["ballot"]["choice"] == "agree"
+    hidden = check("get", f"/api/v1/consultations/{cid}?flat_id={ids['flat'][0]}", headers=tenant)["data"]
+    assert hidden["answered"] is True and hidden["ballot"] is None  # a tenant sees no choice before publication
+    check("get", f"/api/v1/consultations/{cid}", headers=staff)
+    live = check("get", f"/api/v1/consultations/{cid}/tally", headers=staff)["data"]
+    assert live["stored"] is False and live["buildings"]
+    pending = check("get", f"/api/v1/consultations/{cid}/pending-flats", headers=worker)["data"]
+    assert pending and pending[0]["owner"]["phone"]
+    check("get", f"/api/v1/receipts/{signed['receipt']}")
+    assert check("get", f"/api/v1/receipts/{paper['receipt']}")["data"]["confirmed_at"]
+    check("get", f"/api/v1/consultations/{cid}/evidence.xlsx", headers=staff)
+    check("get", f"/api/v1/consultations/{cid}/evidence.pdf", headers=staff)
+    closed = check("post", f"/api/v1/consultations/{cid}/close", headers=staff)["data"]
+    assert closed["passed"] is False
+    stored = check("get", f"/api/v1/consultations/{cid}/tally", headers=staff)["data"]
+    assert stored["stored"] is True and stored["counted_at"]
+    check("post", f"/api/v1/consultations/{cid}/publish", headers=staff)
+    shown = check("get", f"/api/v1/consultations/{cid}?flat_id={ids['flat'][0]}", headers=tenant)["data"]
+    assert shown["result"]["passed"] is False and shown["ballot"]["choice"] == "agree"
+    results = check("get", f"/api/v1/consultations/{cid}/results?flat_id={ids['flat'][0]}", headers=owner)["data"]
+    assert {r["choice"] for r in results["rooms"]} >= {None, "agree", "disagree"}
+
+    check("post", "/api/v1/auth/logout?all=1", headers=family)
+
+    missed = sorted(check.operations() - check.checked)
+    assert not missed, f"operations whose answer no request checked: {missed}"
+
+
+def test_an_undeclared_or_missing_field_fails_the_check(app, db, client, check):
+    """Does the check catch a field the schema does not declare, and a required field missing?"""
+    resp = client.get("/healthz")
+    good = resp.json
+    check.schema["/healthz"]["GET"].validate_response(resp)
+    resp.set_data(json.dumps({"data": {**good["data"], "extra": 1}}))
+    with pytest.raises((Failure, FailureGroup), match="'extra' was unexpected"):
+        check.schema["/healthz"]["GET"].validate_response(resp)
+    resp.set_data(json.dumps({"data": {"status": "ok"}}))
+    with pytest.raises((Failure, FailureGroup), match='"database" is a required property'):
+        check.schema["/healthz"]["GET"].validate_response(resp)
+
+
+def test_every_success_answer_is_documented(app, client):
+    """Does every operation declare its success answer: a JSON schema of {"data": ...}, or a file type?"""
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            success = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
+            assert len(success) == 1, (method, path, list(success))
+            (response,) = success.values()
+            content = response["content"]
+            if "application/json" in content:
+                ref = content["application/json"]["schema"]["$ref"]
+                envelope = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+                assert envelope["required"] == ["data"] and list(envelope["properties"]) == ["data"], (method, path)
+            else:
+                assert list(content) in (["image/png"], ["application/pdf"], [
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]), (method, path, list(content))
