@@ -5,6 +5,7 @@ const largeType = require('../../behaviors/large-type')
 const auth = require('../../services/auth')
 const consultations = require('../../services/consultations')
 const { newIdempotencyKey } = require('../../utils/request')
+const { beijingText } = require('../../utils/format')
 
 const BALLOT_STATUS = {
   current: '有效（计入统计）',
@@ -13,14 +14,6 @@ const BALLOT_STATUS = {
   unconfirmed: '纸质票待第二名工作人员确认',
 }
 
-// "2026-12-05T09:51:29Z" → "2026年12月5日 17:51" (Beijing time, what residents read on notices).
-function beijing(iso) {
-  const at = new Date(iso || '')
-  if (Number.isNaN(at.getTime())) return ''
-  const t = new Date(at.getTime() + 8 * 3600 * 1000)
-  const pad = (n) => String(n).padStart(2, '0')
-  return `${t.getUTCFullYear()}年${t.getUTCMonth() + 1}月${t.getUTCDate()}日 ${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}`
-}
 
 Component({
   behaviors: [largeType.behavior],
@@ -58,12 +51,12 @@ Component({
           state: 'ready',
           c: {
             title: c.title, body: c.body, kindName: c.kind_name, statusName: c.status_name,
-            closesAt: beijing(c.closes_at), accepting: c.accepting, options: c.options,
+            closesAt: beijingText(c.closes_at), accepting: c.accepting, options: c.options,
             published: c.status === 'published', result: c.result || null,
           },
           answered: !!c.answered,
           ballot: c.ballot ? {
-            choiceLabel: c.ballot.choice_label, recordedAt: beijing(c.ballot.recorded_at),
+            choiceLabel: c.ballot.choice_label, recordedAt: beijingText(c.ballot.recorded_at),
             statusName: BALLOT_STATUS[c.ballot.status] || c.ballot.status,
           } : null,
           isOwner: !!binding && binding.relation === 'owner',

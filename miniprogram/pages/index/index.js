@@ -3,6 +3,7 @@
 const largeType = require('../../behaviors/large-type')
 const auth = require('../../services/auth')
 const consultations = require('../../services/consultations')
+const { beijingText } = require('../../utils/format')
 
 Component({
   behaviors: [largeType.behavior],
@@ -33,7 +34,7 @@ Component({
           const list = await consultations.forFlat(b.flat.id)
           item.waiting = list
             .filter((c) => c.accepting && !c.answered)
-            .map((c) => ({ id: c.id, title: c.title, closesAt: (c.closes_at || '').slice(0, 10) }))
+            .map((c) => ({ id: c.id, title: c.title, closesAt: beijingText(c.closes_at) }))
           item.published = list.filter((c) => c.status === 'published').map((c) => ({ id: c.id, title: c.title }))
           return item
         }))

@@ -2,15 +2,8 @@
 // it counts (and if not, why). No sign-in needed.
 const largeType = require('../../behaviors/large-type')
 const consultations = require('../../services/consultations')
+const { beijingText } = require('../../utils/format')
 
-// "2026-11-29T02:05:00Z" → "2026年11月29日 10:05" (Beijing time).
-function beijing(iso) {
-  const at = new Date(iso || '')
-  if (Number.isNaN(at.getTime())) return ''
-  const t = new Date(at.getTime() + 8 * 3600 * 1000)
-  const pad = (n) => String(n).padStart(2, '0')
-  return `${t.getUTCFullYear()}年${t.getUTCMonth() + 1}月${t.getUTCDate()}日 ${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}`
-}
 
 const ASK = '请输入回执上的回执码（12 位字母和数字）'
 
@@ -51,8 +44,8 @@ Component({
             room: r.room || '',
             channel: r.channel_name,
             choice: r.choice_label,
-            recordedAt: beijing(r.recorded_at),
-            confirmedAt: beijing(r.confirmed_at),
+            recordedAt: beijingText(r.recorded_at),
+            confirmedAt: beijingText(r.confirmed_at),
             counted: r.counted,
             statusName: r.status_name,
             hash: r.ballot_hash,

@@ -3,7 +3,7 @@
 const largeType = require('../../behaviors/large-type')
 const auth = require('../../services/auth')
 const consultations = require('../../services/consultations')
-const { beijingTime, REVIEWERS, PAPER_STAFF } = require('./format')
+const { beijingTime, REVIEWERS, PAPER_STAFF } = require('../../utils/format')
 
 function statusLine(c) {
   if (c.status === 'draft') return '⋯ ' + c.status_name + '，尚未开始'

@@ -27,7 +27,7 @@ test('shows my flats, what waits for me and why a binding ended', async () => {
   const page = await open('pages/index/index')
   const shown = text(page)
   expect(shown).toContain('阳光里小区 1栋1单元101')
-  expect(shown).toContain('待表决：1栋加装电梯（2026-12-05 截止）')
+  expect(shown).toContain('待表决：1栋加装电梯（2026年12月6日 00:00 截止）')
   expect(shown).not.toContain('待表决：外墙改造')
   expect(shown).toContain('已公布：纳入改造计划')
   expect(shown).toContain('原因：名册变更：该房屋业主已变更，原业主绑定失效')

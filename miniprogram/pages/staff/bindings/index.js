@@ -3,7 +3,7 @@
 // failed checks, unlocked after a confirm.
 const largeType = require('../../../behaviors/large-type')
 const bindings = require('../../../services/bindings')
-const { beijingTime } = require('../format')
+const { beijingTime } = require('../../../utils/format')
 
 function application(b) {
   const owner = b.roster_owner

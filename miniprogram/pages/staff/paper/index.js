@@ -4,7 +4,7 @@
 const largeType = require('../../../behaviors/large-type')
 const consultations = require('../../../services/consultations')
 const { newIdempotencyKey } = require('../../../utils/request')
-const { beijingTime, decoded } = require('../format')
+const { beijingTime, decoded } = require('../../../utils/format')
 
 const PHOTO_MAX_BYTES = 3 * 1024 * 1024 // the backend's limit (app/services/ballots.py)
 const STATUS_TEXT = {

@@ -4,7 +4,7 @@
 // address book (a masked number passed to wx.makePhoneCall would ring no one).
 const largeType = require('../../../behaviors/large-type')
 const consultations = require('../../../services/consultations')
-const { decoded, splitRoom } = require('../format')
+const { decoded, splitRoom } = require('../../../utils/format')
 
 function group(flats) {
   const groups = []

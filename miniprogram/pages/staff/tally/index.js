@@ -3,7 +3,7 @@
 // words, the local conditions, the choices, and each building and unit's progress for door visits.
 const largeType = require('../../../behaviors/large-type')
 const consultations = require('../../../services/consultations')
-const { beijingTime, decoded } = require('../format')
+const { beijingTime, decoded } = require('../../../utils/format')
 
 const MEASURES = {
   persons: { name: '人数', unit: '人' },
