@@ -59,6 +59,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = _EngineOptionsOf()
     # APIFlask: the OpenAPI document and the docs page live under the API prefix.
     INFO = {"description": "共建 · 老旧小区改造居民共建平台 API"}
+    # The document names no host: it is the same wherever it is served (and its committed copy,
+    # miniprogram/tests/openapi.json, does not depend on who asked for it first).
+    AUTO_SERVERS = False
     VALIDATION_ERROR_STATUS_CODE = 422
     # The largest body: a 3 MB paper-ballot photo as base64 (4 MB) with room to spare; more is a 413.
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024

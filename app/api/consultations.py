@@ -1,6 +1,6 @@
 """Consultations: create, open, sign, enter paper ballots, tally, close, publish; receipts."""
 from apiflask import APIBlueprint
-from flask import request
+from flask import Response, request
 from sqlalchemy.exc import IntegrityError
 
 from app.api import outputs as out
@@ -198,8 +198,17 @@ def _sign_answer(ballot):
 @bp.doc(responses=answer(out.PaperBallotEntry, status=201))
 def enter_paper(consultation_id, body):
     """A grid worker enters a signed paper ballot with its photo; it counts once confirmed."""
-    ballot = ballot_service.enter_paper(current_user(), consultation_id, body["flat_id"], body["choice"], body["photo"])
-    db.session.commit()
+    key = idempotency_key()
+    try:
+        ballot = ballot_service.enter_paper(current_user(), consultation_id, body["flat_id"], body["choice"],
+                                            body["photo"], key)
+        db.session.commit()
+    except IntegrityError:
+        # The same Idempotency-Key raced itself: the entry that landed is the answer.
+        db.session.rollback()
+        ballot = ballot_service.by_idempotency_key(consultation_id, key) if key else None
+        if ballot is None or ballot.entered_by_id != current_user_id():
+            raise
     return ok({"id": ballot.id, "receipt": ballot.receipt, "status": ballot.status,
                "status_name": ballot_service.STATUS_NAMES[ballot.status]}, 201)
 
@@ -213,6 +222,17 @@ def confirm_paper(ballot_id):
     db.session.commit()
     return ok({"id": ballot.id, "receipt": ballot.receipt, "status": ballot.status,
                "status_name": ballot_service.STATUS_NAMES[ballot.status]})
+
+
+@bp.get("/paper-ballots/<int:ballot_id>/photo")
+@bp.auth_required(auth)
+@bp.doc(responses={200: {"description": "纸质票照片（JPEG 或 PNG）",
+                         "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                                     "image/png": {"schema": {"type": "string", "format": "binary"}}}}})
+def paper_photo(ballot_id):
+    """The photo of a paper ballot, for the second staff member who confirms it."""
+    data, mimetype = ballot_service.paper_photo(current_user(), ballot_id)
+    return Response(data, mimetype=mimetype, headers={"Cache-Control": "private, no-store"})
 
 
 @bp.get("/consultations/<int:consultation_id>/paper-ballots")

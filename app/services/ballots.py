@@ -29,6 +29,7 @@ STATUS_NAMES = {
     "superseded": "已被本人后来的表决替代",
     "conflict": "与该户另一渠道的有效票冲突，未计入",
     "unconfirmed": "纸质票待第二名工作人员确认",
+    "late": "纸质票在截止后才确认，未计入",
 }
 
 
@@ -292,11 +293,22 @@ def _staff_for_flat(user, consultation, flat_id):
     return flat
 
 
-def enter_paper(user, consultation_id, flat_id, choice, photo):
-    """A grid worker records a signed paper ballot with its photo; it waits for confirmation."""
+def enter_paper(user, consultation_id, flat_id, choice, photo, idempotency_key=None):
+    """A grid worker records a signed paper ballot with its photo; it waits for confirmation.
+    An Idempotency-Key already used by this staff member for the same entry returns that ballot
+    (a retry after a lost answer enters nothing twice); used for another entry, it is a 422."""
     raw, mimetype = decode_image(photo, ("JPEG", "PNG"), PHOTO_MAX_BYTES, "纸质票照片")
     consultation, frozen = _accepting(consultation_id)
     _staff_for_flat(user, consultation, flat_id)
+    if idempotency_key:
+        replay = by_idempotency_key(consultation.id, idempotency_key)
+        if replay is not None:
+            if replay.entered_by_id != user.id:
+                raise ApiError(409, "idempotency_conflict", "该请求编号已被使用")
+            if (replay.flat_id, replay.choice, replay.signature_sha256) != (flat_id, choice, hashlib.sha256(raw).hexdigest()):
+                raise ApiError(422, "idempotency_mismatch", "该请求编号已用于另一张内容不同的纸质票，请勿重复使用",
+                               {"Idempotency-Key": ["已用于另一张纸质票"]})
+            return replay
     _check_choice(frozen, choice)
     person = db.session.execute(_ROLL_PERSON, {"consultation_id": consultation.id, "flat_id": flat_id}).scalar()
     if person is None:
@@ -305,7 +317,7 @@ def enter_paper(user, consultation_id, flat_id, choice, photo):
     blob_id = db.session.connection().execute(
         _INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
     return write_ballot(consultation.id, flat_id, person, "paper", choice, entered_by_id=user.id,
-                        signature_id=blob_id, signature_sha256=digest)
+                        signature_id=blob_id, signature_sha256=digest, idempotency_key=idempotency_key)
 
 
 def confirm_paper(user, ballot_id):
@@ -332,6 +344,18 @@ def confirm_paper(user, ballot_id):
     counted = current_id if current_id is not None else ballot.id
     _record(slot_id, seq, head, counted, "paper_confirmed", ballot, confirmed_by=user.id)
     return ballot
+
+
+def paper_photo(user, ballot_id):
+    """The photo of a paper ballot, for staff of its flat's scope (the second person confirms it
+    beside the photo): (bytes, mimetype); 404 to everyone else."""
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None or ballot.channel != "paper" or ballot.signature_id is None:
+        raise ApiError(404, "not_found", "没有找到该纸质票")
+    consultation = db.session.get(Consultation, ballot.consultation_id)
+    _staff_for_flat(user, consultation, ballot.flat_id)
+    blob = db.session.get(Blob, ballot.signature_id)
+    return blob.data, blob.mimetype
 
 
 def paper_ballots(user, consultation):

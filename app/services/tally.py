@@ -171,13 +171,14 @@ def count(roll, votes, rule, option_labels=None):
         "required_consent": required,
         "veto": veto,
         "passed": passed,
-        "still_needed": still_needed_text(participation, approval),
+        "still_needed": still_needed_text(participation, approval, required, veto),
         "buildings": _breakdown(roll, votes),
     }
 
 
-def still_needed_text(participation, approval):
-    """"参与还差 3 户 / 210.50 m²" for people who plan door visits."""
+def still_needed_text(participation, approval, required=None, veto=None):
+    """"参与还差 3 户 / 210.50 m²" for people who plan door visits; also the required consenters
+    still missing and an objection that vetoes, so "reached" is said only when the matter passes."""
     parts = []
     for name, section in (("参与", participation), ("同意", approval)):
         if any(c["needed"] is None for c in section["thresholds"]):
@@ -187,6 +188,10 @@ def still_needed_text(participation, approval):
         area = max([Decimal(c["needed"]) for c in section["thresholds"] if c["measure"] == "area"] or [Decimal(0)])
         if persons or area:
             parts.append(f"{name}还差 {persons} 户 / {area:.2f} m²")
+    if required and not required["met"]:
+        parts.append("还需以下房屋同意：" + "、".join(required["missing"]))
+    if veto and not veto["met"]:
+        parts.append(f"有 {veto['objections']} 户明确反对，按规则本事项不能通过")
     return "；".join(parts) if parts else "已达到表决规则的要求"
 
 

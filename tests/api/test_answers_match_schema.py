@@ -168,6 +168,7 @@ def test_every_operation_answers_what_its_schema_declares(app, db, client, check
     )["data"]
     paper = check("post", f"/api/v1/consultations/{cid}/paper-ballots", 201, headers=worker, json={
         "flat_id": ids["flat"][3], "choice": "disagree", "photo": factories.signature_png()})["data"]
+    check("get", f"/api/v1/paper-ballots/{paper['id']}/photo", headers=staff)
     entered = check("get", f"/api/v1/consultations/{cid}/paper-ballots", headers=worker)["data"]
     assert entered[0]["confirmed_by"] is None
     check("post", f"/api/v1/paper-ballots/{paper['id']}/confirm", headers=staff)
@@ -228,5 +229,5 @@ def test_every_success_answer_is_documented(app, client):
                 envelope = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
                 assert envelope["required"] == ["data"] and list(envelope["properties"]) == ["data"], (method, path)
             else:
-                assert list(content) in (["image/png"], ["application/pdf"], [
+                assert list(content) in (["image/png"], ["image/jpeg", "image/png"], ["application/pdf"], [
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]), (method, path, list(content))

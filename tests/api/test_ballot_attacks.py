@@ -203,3 +203,47 @@ def test_an_ended_binding_restored_by_hand_still_does_not_sign(client, login, pl
     _db.session.commit()
     resp = ballot(client, login("seller"), c.id, flat.id)
     assert resp.status_code == 403 and resp.json["error"]["code"] == "not_roll_owner"
+
+
+def test_a_paper_entry_retried_with_its_key_is_entered_once(client, login, place):
+    """A grid worker's entry whose answer was lost, sent again with the same key: one ballot; the key
+    with another sheet is a 422, and another staff member's use of it a 409."""
+    flat = flats(place)[0]
+    grid = factories.grid(place, place.buildings)
+    factories.staff("gw", "grid_worker", "grid", grid.id)
+    factories.staff("gw2", "grid_worker", "grid", grid.id)
+    c = factories.consultation(("compound", place))
+    _db.session.commit()
+    worker = {**login("gw"), "Idempotency-Key": "paper-1"}
+    body = {"flat_id": flat.id, "choice": "agree", "photo": SIG}
+    first = client.post(f"/api/v1/consultations/{c.id}/paper-ballots", headers=worker, json=body)
+    again = client.post(f"/api/v1/consultations/{c.id}/paper-ballots", headers=worker, json=body)
+    assert first.status_code == again.status_code == 201
+    assert first.json["data"]["receipt"] == again.json["data"]["receipt"]
+    other = client.post(f"/api/v1/consultations/{c.id}/paper-ballots", headers=worker, json={**body, "choice": "disagree"})
+    assert other.status_code == 422 and other.json["error"]["code"] == "idempotency_mismatch"
+    stolen = client.post(f"/api/v1/consultations/{c.id}/paper-ballots",
+                         headers={**login("gw2"), "Idempotency-Key": "paper-1"}, json=body)
+    assert stolen.status_code == 409
+    assert _db.session.scalar(_db.select(_db.func.count(Ballot.id))) == 1
+
+
+def test_the_second_staff_member_sees_the_paper_ballots_photo(client, login, place):
+    """The photo of a paper ballot, to staff of its flat's grid only, as the image it was."""
+    import base64
+
+    flat = flats(place)[0]
+    grid = factories.grid(place, place.buildings)
+    factories.staff("gw", "grid_worker", "grid", grid.id)
+    factories.staff("checker", "grid_worker", "grid", grid.id)
+    c = factories.consultation(("compound", place))
+    _db.session.commit()
+    entered = client.post(f"/api/v1/consultations/{c.id}/paper-ballots", headers=login("gw"),
+                          json={"flat_id": flat.id, "choice": "agree", "photo": SIG}).json["data"]
+    photo = client.get(f"/api/v1/paper-ballots/{entered['id']}/photo", headers=login("checker"))
+    assert photo.status_code == 200 and photo.mimetype == "image/png"
+    assert photo.data == base64.b64decode(SIG) and photo.headers["Cache-Control"] == "private, no-store"
+    other = factories.compound()
+    factories.staff("stranger", "committee", "compound", other.id)
+    _db.session.commit()
+    assert client.get(f"/api/v1/paper-ballots/{entered['id']}/photo", headers=login("stranger")).status_code == 404

@@ -584,3 +584,19 @@ def test_shares_outside_zero_to_one_are_refused():
     for share, strict in (("0", False), ("4/3", False), ("1", True)):
         with pytest.raises(ValueError):
             expand_rule("none", thresholds=[{"what": "agree", "measure": "flats", "base": "all", "share": share, "strict": strict}])
+
+
+def test_still_needed_names_missing_consenters_and_a_veto():
+    """Thresholds met but a required consenter silent and one objection: "reached" is not said."""
+    from app.services.tally import RollFlat, count, expand_rule
+
+    roll = [RollFlat(i, f"p{i}", Decimal("50.00"), 1, 1, f"1栋1单元10{i}") for i in range(1, 5)]
+    votes = {"p1": "agree", "p2": "agree", "p3": "disagree"}
+    rule = expand_rule(preset="none", thresholds=[{"what": "participate", "measure": "persons", "base": "all",
+                                                   "share": "1/2", "strict": False}],
+                       required_consent_flat_ids=[4], objection_veto=True)
+    t = count(roll, votes, rule)
+    assert t["passed"] is False
+    assert t["still_needed"] == "还需以下房屋同意：1栋1单元104；有 1 户明确反对，按规则本事项不能通过"
+    t = count(roll, {**votes, "p3": "agree", "p4": "agree"}, rule)
+    assert t["passed"] is True and t["still_needed"] == "已达到表决规则的要求"
