@@ -1,5 +1,5 @@
 // Consultations: what a resident reads and signs, and what staff watch and enter.
-const { request } = require('../utils/request')
+const { request, download } = require('../utils/request')
 
 module.exports = {
   // resident
@@ -27,4 +27,5 @@ module.exports = {
       idempotencyKey,
     }),
   confirmPaper: (ballotId) => request({ path: '/paper-ballots/' + ballotId + '/confirm', method: 'POST' }),
+  paperPhoto: (ballotId) => download('/paper-ballots/' + ballotId + '/photo'), // → a temporary file path
 }

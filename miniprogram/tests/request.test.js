@@ -76,3 +76,13 @@ test('every failure has one shape with a Chinese message', async () => {
   wxFake.route('GET', '/me', () => ({ status: 502, body: '<html>bad gateway</html>' }))
   await expect(request({ path: '/me' })).rejects.toMatchObject({ status: 502, code: 'server', message: '服务暂时不可用，请稍后再试' })
 })
+
+test('a file comes down with the token, and a 401 signs in once and fetches it again', async () => {
+  const { download } = require('../utils/request')
+  wxFake.route('GET', /^\/paper-ballots\/\d+\/photo$/, (req) =>
+    req.header.Authorization === 'Bearer token-1' ? { status: 200, file: '/tmp/photo-9.jpg' } : { status: 401 })
+  await expect(download('/paper-ballots/9/photo')).resolves.toBe('/tmp/photo-9.jpg')
+  expect(wxFake.calls.map((c) => c.path)).toEqual(['/paper-ballots/9/photo', '/auth/login', '/paper-ballots/9/photo'])
+  wxFake.route('GET', /^\/paper-ballots\/\d+\/photo$/, () => ({ status: 404 }))
+  await expect(download('/paper-ballots/9/photo')).rejects.toMatchObject({ status: 404, message: '没有找到该文件' })
+})

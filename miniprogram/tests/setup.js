@@ -67,6 +67,22 @@ global.wx = {
       options.success && options.success({ statusCode: answer.status, data: answer.body })
     }, 0)
   },
+  // Files (photos, PDFs): recorded like requests; a route's answer {status, file} or 'fail'.
+  downloadFile(options) {
+    const p = options.url.replace(/^https?:\/\/[^/]+\/api\/v1/, '')
+    const req = { method: 'GET', path: p, url: options.url, data: null, header: options.header || {}, download: true }
+    wxFake.calls.push(req)
+    if (!contract.operationFor('GET', p)) {
+      wxFake.contractProblems.push(`GET ${p}: no such operation in the backend's OpenAPI document`)
+    }
+    const route = wxFake.routes.find((r) => r.method === 'GET' && match(r.pattern, p))
+    setTimeout(() => {
+      const answer = route ? route.handler(req) : { status: 404 }
+      if (answer === 'fail') options.fail && options.fail({ errMsg: 'downloadFile:fail' })
+      else options.success && options.success({ statusCode: answer.status, tempFilePath: answer.file || '' })
+    }, 0)
+  },
+  previewImage: (o) => { wxFake.navigations.push('preview:' + o.urls.join(',')) },
   login(options) {
     wxFake.loginCodes += 1
     setTimeout(() => options.success({ code: 'code-' + wxFake.loginCodes }), 0)

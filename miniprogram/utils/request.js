@@ -104,4 +104,32 @@ async function request({ path, method = 'GET', data, idempotencyKey, auth = true
   }
 }
 
-module.exports = { request, login, ApiError, newIdempotencyKey, getToken, TOKEN_KEY, NETWORK_MESSAGE }
+function fetchFile(path) {
+  return new Promise((resolve) => {
+    wx.downloadFile({
+      url: config.apiBase() + path,
+      header: { Authorization: 'Bearer ' + getToken() },
+      timeout: config.requestTimeoutMs,
+      success: (res) => resolve({ ok: true, status: res.statusCode, file: res.tempFilePath }),
+      fail: (err) => resolve({ ok: false, error: err }),
+    })
+  })
+}
+
+// download(path) → a temporary file path of what the backend answers (a photo, a PDF), with the
+// same session token and the same one re-login on 401; failures in the one error shape.
+async function download(path) {
+  if (!getToken()) await login()
+  let res = await fetchFile(path)
+  if (res.ok && res.status === 401) {
+    wx.removeStorageSync(TOKEN_KEY)
+    await login()
+    res = await fetchFile(path)
+  }
+  if (!res.ok) throw new ApiError(0, 'network', NETWORK_MESSAGE, {})
+  if (res.status === 404) throw new ApiError(404, 'not_found', '没有找到该文件', {})
+  if (res.status < 200 || res.status >= 300) throw new ApiError(res.status, 'server', SERVER_MESSAGE, {})
+  return res.file
+}
+
+module.exports = { request, download, login, ApiError, newIdempotencyKey, getToken, TOKEN_KEY, NETWORK_MESSAGE }

@@ -177,3 +177,13 @@ test('in large type every text of the page reads at least 18px', async () => {
   await fillForm(page)
   expect(await expectLargeType(page)).toBeGreaterThan(10)
 })
+
+test('the confirmer opens the photo of the sheet before confirming', async () => {
+  routes()
+  wxFake.route('GET', '/paper-ballots/41/photo', () => ({ status: 200, file: '/tmp/paper-41.jpg' }))
+  const page = await open('pages/staff/paper/index', { id: '5' })
+  await tap(page, '.view-photo')
+  const fetched = wxFake.calls.filter((c) => c.download)
+  expect(fetched.map((c) => [c.path, c.header.Authorization])).toEqual([['/paper-ballots/41/photo', 'Bearer token-0']])
+  expect(wxFake.navigations).toEqual(['preview:/tmp/paper-41.jpg'])
+})

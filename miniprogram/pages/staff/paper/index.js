@@ -140,7 +140,17 @@ Component({
       }
     },
 
-    // ---- confirming one entered by someone else
+    // ---- confirming one entered by someone else, beside its photo
+    async showPhoto(event) {
+      const id = event.currentTarget.dataset.id
+      try {
+        const file = await consultations.paperPhoto(id)
+        wx.previewImage({ urls: [file], current: file })
+      } catch (error) {
+        this.setData({ ballots: this.data.ballots.map((b) => (b.id === id ? { ...b, error: '⚠ ' + error.message } : b)) })
+      }
+    },
+
     async confirm(event) {
       const id = event.currentTarget.dataset.id
       try {
