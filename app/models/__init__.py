@@ -6,3 +6,5 @@ from app.models.bindings import Binding, BindingAttempt  # noqa: F401
 from app.models.wechat import WechatToken  # noqa: F401
 from app.models.consultations import Consultation, RollEntry, VoteSlot, Blob, Ballot, ConsultationResult  # noqa: F401
 from app.models.audit import AuditChain, AuditEntry  # noqa: F401
+from app.models.messages import SubscriptionQuota, OutboxMessage  # noqa: F401
+from app.models.notices import Notice, InboxItem  # noqa: F401
