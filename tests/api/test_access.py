@@ -2,7 +2,7 @@
 import pytest
 
 from app.extensions import db as _db
-from app.models import Binding
+from app.models import Binding, InboxItem
 from app.services import ballots as ballot_service
 from tests import factories
 
@@ -35,11 +35,13 @@ def world(app, db, client, login):
         "phone_last4": intruder_flat.owner.phone[-4:]})
     c = factories.consultation(("building", b1))
     paper = ballot_service.enter_paper(gw1, c.id, b1.units[0].flats[1].id, "agree", factories.signature_png())
+    item = InboxItem(user_id=factories.user("victim").id, title="停水通知", body="明日停水")
+    _db.session.add(item)
     _db.session.commit()
     world_flat = flat1.id
     return {
         "ids": {"binding_id": resp.json["data"]["id"], "building_id": b1.id, "consultation_id": c.id,
-                "ballot_id": paper.id, "flat_id": world_flat},
+                "ballot_id": paper.id, "flat_id": world_flat, "item_id": item.id},
         "bodies": {
             "/ballots": {"flat_id": world_flat, "choice": "agree", "signature": factories.signature_png()},
             "/paper-ballots": {"flat_id": world_flat, "choice": "agree", "photo": factories.signature_png()},

@@ -196,6 +196,15 @@ def test_every_operation_answers_what_its_schema_declares(app, db, client, check
     results = check("get", f"/api/v1/consultations/{cid}/results?flat_id={ids['flat'][0]}", headers=owner)["data"]
     assert {r["choice"] for r in results["rooms"]} >= {None, "agree", "disagree"}
 
+    # a notice to the compound, read in the inbox
+    notice = check("post", "/api/v1/notices", 201, headers=staff, json={
+        "scope": {"type": "compound", "id": comp.id}, "title": "停水通知", "body": "明日上午停水。"})["data"]
+    assert notice["recipients"] >= 1
+    check("get", "/api/v1/notices", headers=staff)
+    box = check("get", "/api/v1/inbox", headers=owner)["data"]
+    check("post", f"/api/v1/inbox/{box['items'][0]['id']}/read", headers=owner)
+    check("post", "/api/v1/inbox/read-all", headers=owner)
+
     check("post", "/api/v1/auth/logout?all=1", headers=family)
 
     missed = sorted(check.operations() - check.checked)
