@@ -23,6 +23,12 @@ class NoticeIn(Schema):
     push = Boolean(load_default=False, metadata={"description": "同时发送订阅消息（已同意接收的居民）"})
 
 
+class WritableScope(Schema):
+    type = out.Enum(["compound", "building", "unit"])
+    id = out.Int()
+    name = out.Text()
+
+
 class NoticeOut(Schema):
     id = out.Int()
     kind = out.Enum(list(NOTICE_KINDS))
@@ -90,6 +96,15 @@ def index():
     """Notices written in the caller's scope, newest first (staff)."""
     require_staff(*service.WRITERS)
     return ok([notice_view(n) for n in service.staff_notices(current_user())])
+
+
+@bp.get("/notices/scopes")
+@bp.auth_required(auth)
+@bp.doc(responses=answer(WritableScope, many=True))
+def writable_scopes():
+    """The places the caller may write a notice to (a grid worker: the buildings of the grid)."""
+    require_staff(*service.WRITERS)
+    return ok(service.writable_scopes(current_user()))
 
 
 @bp.get("/inbox")

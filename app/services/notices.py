@@ -39,6 +39,22 @@ def may_write(user, scope_type, scope_id):
     return False
 
 
+def writable_scopes(user):
+    """The places the user may write a notice to: each compound their role covers whole, and each
+    building of their scope (a grid worker: the buildings of the grid), by name, at most 300."""
+    rows = db.session.execute(
+        scopes.join_place_tree(db.select(Building.id, Building.name, Compound.id, Compound.name))
+        .where(scopes.buildings_condition(user, *WRITERS)).order_by(Compound.id, Building.id).limit(300)).all()
+    places, seen = [], set()
+    for building_id, building_name, compound_id, compound_name in rows:
+        if compound_id not in seen:
+            seen.add(compound_id)
+            if may_write(user, "compound", compound_id):
+                places.append({"type": "compound", "id": compound_id, "name": f"{compound_name}（全小区）"})
+        places.append({"type": "building", "id": building_id, "name": f"{compound_name} {building_name}"})
+    return places
+
+
 def _recipients(scope_type, scope_id):
     column = {"compound": Building.compound_id, "building": Building.id, "unit": Unit.id}[scope_type]
     return db.session.scalars(

@@ -201,6 +201,7 @@ def test_every_operation_answers_what_its_schema_declares(app, db, client, check
         "scope": {"type": "compound", "id": comp.id}, "title": "停水通知", "body": "明日上午停水。"})["data"]
     assert notice["recipients"] >= 1
     check("get", "/api/v1/notices", headers=staff)
+    check("get", "/api/v1/notices/scopes", headers=staff)
     box = check("get", "/api/v1/inbox", headers=owner)["data"]
     check("post", f"/api/v1/inbox/{box['items'][0]['id']}/read", headers=owner)
     check("post", "/api/v1/inbox/read-all", headers=owner)

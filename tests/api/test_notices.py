@@ -96,3 +96,13 @@ def test_bad_notices_are_refused_in_chinese(client, login, place):
                                                                   "title": "", "body": "x\u0000y"})
     assert resp.status_code == 422 and set(resp.json["error"]["details"]["json"]) == {"title", "body"}
     assert _db.session.scalar(_db.select(_db.func.count(Notice.id))) == 0
+
+
+def test_the_places_one_may_write_to(client, login, place):
+    """A grid worker: the buildings of the grid; a committee: the compound and all its buildings."""
+    b1, b2 = place.buildings
+    got = client.get("/api/v1/notices/scopes", headers=login("gw1")).json["data"]
+    assert [(s["type"], s["id"]) for s in got] == [("building", b1.id)] and got[0]["name"].endswith("1栋")
+    got = client.get("/api/v1/notices/scopes", headers=login("committee")).json["data"]
+    assert [(s["type"], s["id"]) for s in got] == [("compound", place.id), ("building", b1.id), ("building", b2.id)]
+    assert client.get("/api/v1/notices/scopes", headers=login("owner1")).status_code == 403
