@@ -3,6 +3,7 @@
 const largeType = require('../../behaviors/large-type')
 const auth = require('../../services/auth')
 const consultations = require('../../services/consultations')
+const notices = require('../../services/notices')
 const { beijingText } = require('../../utils/format')
 
 Component({
@@ -13,6 +14,7 @@ Component({
     user: null,
     flats: [], // [{binding, label, status, statusName, reason, waiting: [{id, title, closesAt}], answered}]
     isStaff: false,
+    unread: 0,
   },
   methods: {
     onLoad() {
@@ -24,7 +26,7 @@ Component({
     async load() {
       this.setData({ state: 'loading', message: '' })
       try {
-        const me = await auth.me()
+        const [me, box] = await Promise.all([auth.me(), notices.inbox()])
         const flats = await Promise.all(me.bindings.map(async (b) => {
           const item = {
             bindingId: b.id, flatId: b.flat.id, label: b.flat.label, relation: b.relation_name,
@@ -41,6 +43,7 @@ Component({
         this.setData({
           user: me.user,
           flats,
+          unread: box.unread,
           isStaff: me.roles.length > 0,
           state: flats.length || me.roles.length ? 'ready' : 'empty',
           message: '您还没有绑定房屋。请扫描楼栋门口的二维码，或点击下方“扫码绑定房屋”。',
@@ -72,6 +75,9 @@ Component({
     openResults(event) {
       const { id, flat } = event.currentTarget.dataset
       wx.navigateTo({ url: `/pages/results/index?id=${id}&flat_id=${flat}` })
+    },
+    openInbox() {
+      wx.navigateTo({ url: '/pages/inbox/index' })
     },
     checkReceipt() {
       wx.navigateTo({ url: '/pages/receipt/index' })

@@ -66,6 +66,9 @@ Component({
       const { page, id, title } = event.currentTarget.dataset
       wx.navigateTo({ url: `/pages/staff/${page}/index?id=${id}&title=${encodeURIComponent(title || '')}` })
     },
+    openNotice() {
+      wx.navigateTo({ url: '/pages/staff/notice/index' })
+    },
     openBindings() {
       wx.navigateTo({ url: '/pages/staff/bindings/index' })
     },

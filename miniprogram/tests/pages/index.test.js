@@ -21,6 +21,10 @@ function answer(data) {
   return () => ({ status: 200, body: { data } })
 }
 
+beforeEach(() => {
+  wxFake.route('GET', '/inbox', answer({ items: [], unread: 2 }))
+})
+
 test('shows my flats, what waits for me and why a binding ended', async () => {
   wxFake.route('GET', '/me', answer(ME))
   wxFake.route('GET', '/consultations', answer(LIST))
@@ -31,7 +35,8 @@ test('shows my flats, what waits for me and why a binding ended', async () => {
   expect(shown).not.toContain('待表决：外墙改造')
   expect(shown).toContain('已公布：纳入改造计划')
   expect(shown).toContain('原因：名册变更：该房屋业主已变更，原业主绑定失效')
-  expect(wxFake.calls.map((c) => c.path)).toEqual(['/me', '/consultations?flat_id=101'])
+  expect(wxFake.calls.map((c) => c.path)).toEqual(['/me', '/inbox', '/consultations?flat_id=101'])
+  expect(shown).toContain('消息（2 条未读）')
   await tap(page, '.waiting')
   expect(wxFake.navigations).toEqual(['/pages/consultation/index?id=5&flat_id=101'])
 })
