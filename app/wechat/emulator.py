@@ -32,6 +32,12 @@ Control endpoints, for tests and people (no token needed):
   POST /__emulator__/config {login_limit_per_minute?, token_overlap?}
   POST /__emulator__/advance {seconds}                         move the emulator's clock forward
   POST /__emulator__/reset                                     back to a fresh start
+  POST /__emulator__/fail {errcode | status, times?, path?}   the next `times` (default 1) calls of `path`
+       (default the subscribe send) answer WeChat's errcode (e.g. -1 system busy, 45009 limit) or,
+       with `status`, that HTTP status (502, 503, ...) without JSON; nothing is spent or recorded
+  POST /__emulator__/delay {seconds, path?}                    each call of `path` waits this long before it
+       is handled (0 ends it): a slow WeChat, to stop a client in the middle of a batch
+  GET  /__emulator__/attempts                                  every subscribe send asked for, with its errcode
 """
 import argparse
 import io
@@ -70,6 +76,10 @@ REVIEW_WORDS = {
     "扫码领取": 10001,
     "私下交易": 21000,
 }
+
+SUBSCRIBE_SEND = "/cgi-bin/message/subscribe/send"
+# What WeChat says with an errcode a test injects (POST /__emulator__/fail).
+FAULT_MESSAGES = {-1: "system error", 45009: "reach max api daily quota limit", 45011: "api minute-quota reach limit"}
 
 SCENE_RE = re.compile(r"^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]+$")
 ENV_VERSIONS = ("release", "trial", "develop")
@@ -157,6 +167,43 @@ class EmulatorState:
             self.login_times = defaultdict(deque)
             self.quota = defaultdict(int)
             self._sent, self._codes, self._checks, self._logins = [], [], [], []
+            self._attempts = []  # every subscribe send asked for, whatever it answered
+            self.faults = []  # [{"path", "errcode" | "status", "times"}], first match is used
+            self.delays = {}  # path -> seconds to wait before handling a call
+
+    # --- injected faults and delays --------------------------------------------------------------
+    def add_fault(self, path=SUBSCRIBE_SEND, errcode=None, status=None, times=1):
+        """The next `times` calls of `path` fail: WeChat's `errcode`, or HTTP `status` without JSON."""
+        if (errcode is None) == (status is None):
+            raise ApiError(47001, "give errcode or status")
+        with self.lock:
+            self.faults.append({"path": path, "errcode": None if errcode is None else int(errcode),
+                                "status": None if status is None else int(status), "times": int(times)})
+            return [dict(f) for f in self.faults]
+
+    def take_fault(self, path):
+        """The fault this call of `path` answers, or None; each use counts down its `times`."""
+        with self.lock:
+            for fault in self.faults:
+                if fault["path"] == path and fault["times"] > 0:
+                    fault["times"] -= 1
+                    if path == SUBSCRIBE_SEND:
+                        self._attempts.append({"errcode": fault["errcode"], "status": fault["status"],
+                                               "touser": None, "template_id": None, "at": self.now()})
+                    return dict(fault)
+            return None
+
+    def set_delay(self, path=SUBSCRIBE_SEND, seconds=0):
+        with self.lock:
+            if float(seconds) > 0:
+                self.delays[path] = float(seconds)
+            else:
+                self.delays.pop(path, None)
+            return dict(self.delays)
+
+    def delay_for(self, path):
+        with self.lock:
+            return self.delays.get(path, 0.0)
 
     # --- clock ---------------------------------------------------------------------------------
     def now(self):
@@ -187,6 +234,12 @@ class EmulatorState:
     def logins(self):
         with self.lock:
             return [dict(c) for c in self._logins]
+
+    @property
+    def attempts(self):
+        """Every subscribe send asked for: {touser, template_id, errcode, status, at} (errcode 0: sent)."""
+        with self.lock:
+            return [dict(a) for a in self._attempts]
 
     def stats(self):
         with self.lock:
@@ -315,6 +368,21 @@ class EmulatorState:
 
     # --- subscribe messages --------------------------------------------------------------------
     def send_subscribe(self, body):
+        """One send: checked, then one quota spent and the message recorded; every call is an attempt."""
+        try:
+            result = self._send_subscribe(body)
+        except ApiError as error:
+            self._attempt(body, error.errcode)
+            raise
+        self._attempt(body, 0)
+        return result
+
+    def _attempt(self, body, errcode):
+        with self.lock:
+            self._attempts.append({"touser": body.get("touser"), "template_id": body.get("template_id"),
+                                   "errcode": errcode, "status": 200, "at": self.now()})
+
+    def _send_subscribe(self, body):
         touser, template_id = body.get("touser"), body.get("template_id")
         if not isinstance(touser, str) or not touser:
             raise ApiError(40003, "invalid openid")
@@ -447,6 +515,9 @@ class _Handler(BaseHTTPRequestHandler):
         ("POST", "/__emulator__/config"): (False, "_ctl_config"),
         ("POST", "/__emulator__/advance"): (False, "_ctl_advance"),
         ("POST", "/__emulator__/reset"): (False, "_ctl_reset"),
+        ("POST", "/__emulator__/fail"): (False, "_ctl_fail"),
+        ("POST", "/__emulator__/delay"): (False, "_ctl_delay"),
+        ("GET", "/__emulator__/attempts"): (False, "_ctl_attempts"),
     }
 
     @property
@@ -471,6 +542,17 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(40066, "invalid url")
             needs_token, name = route
             body = self._body() if method == "POST" else {}
+            if not parts.path.startswith("/__emulator__/"):
+                delay = self.state.delay_for(parts.path)
+                if delay:
+                    time.sleep(delay)
+                fault = self.state.take_fault(parts.path)
+                if fault and fault["status"] is not None:
+                    message = f"<html><body>{fault['status']} injected by the emulator</body></html>"
+                    self._send(message.encode(), "text/html", fault["status"])
+                    return
+                if fault:
+                    raise ApiError(fault["errcode"], FAULT_MESSAGES.get(fault["errcode"], "injected error"))
             if needs_token:
                 self.state.check_token(query)
             result = getattr(self, name)(query, body)
@@ -494,8 +576,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(47001, "data format error")
         return body
 
-    def _send(self, payload, content_type):
-        self.send_response(200)
+    def _send(self, payload, content_type, status=200):
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -568,6 +650,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.state.reset()
         return {"errcode": 0, "errmsg": "ok"}
 
+    def _ctl_fail(self, query, body):
+        try:
+            faults = self.state.add_fault(body.get("path") or SUBSCRIBE_SEND, body.get("errcode"),
+                                          body.get("status"), body.get("times", 1))
+        except (TypeError, ValueError):
+            raise ApiError(47001, "errcode, status and times are integers") from None
+        return {"errcode": 0, "errmsg": "ok", "faults": faults}
+
+    def _ctl_delay(self, query, body):
+        try:
+            delays = self.state.set_delay(body.get("path") or SUBSCRIBE_SEND, float(body.get("seconds", 0)))
+        except (TypeError, ValueError):
+            raise ApiError(47001, "seconds is a number") from None
+        return {"errcode": 0, "errmsg": "ok", "delays": delays}
+
+    def _ctl_attempts(self, query, body):
+        return self.state.attempts
+
 
 class EmulatorServer(ThreadingHTTPServer):
     """The HTTP server; `server.state` is the EmulatorState tests read and adjust."""
@@ -588,6 +688,14 @@ class EmulatorServer(ThreadingHTTPServer):
     def login_limit_per_minute(self, value):
         with self.state.lock:
             self.state.login_limit_per_minute = int(value)
+
+    def handle_error(self, request, client_address):
+        """A client that stopped waiting (its timeout, a killed process) is not an error of ours."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
     def shutdown(self):
         """Stop serving and close the socket."""
