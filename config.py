@@ -72,6 +72,42 @@ class Config:
     WECHAT_TIMEOUT = float(_env("WECHAT_TIMEOUT", 10))
     WECHAT_MINIPROGRAM_STATE = _env("WECHAT_MINIPROGRAM_STATE")  # developer | trial | formal
     WECHAT_ENV_VERSION = _env("WECHAT_ENV_VERSION", "release")  # which mini-program the codes open
+    # Subscribe-message templates by the name the code uses: the WeChat template id (from the
+    # environment in production, WECHAT_TPL_<NAME>; a development id for the emulator otherwise),
+    # a title for people, and the template's fields {key: kind}. Kinds: thing (≤ 20 characters),
+    # phrase (≤ 5 Chinese characters), name (≤ 10), number, character_string (≤ 32), time, date;
+    # app/services/outbox.py fits every value to its kind before sending.
+    SUBSCRIBE_TEMPLATES = {
+        "ballot_reminder": {
+            "id": _env("WECHAT_TPL_BALLOT_REMINDER", "TPL-dev-ballot-reminder"), "title": "表决提醒",
+            "fields": {"thing1": "thing", "time2": "time", "thing3": "thing"},
+        },
+        "result_published": {
+            "id": _env("WECHAT_TPL_RESULT_PUBLISHED", "TPL-dev-result-published"), "title": "结果公布",
+            "fields": {"thing1": "thing", "phrase2": "phrase", "time3": "time"},
+        },
+        "notice": {
+            "id": _env("WECHAT_TPL_NOTICE", "TPL-dev-notice"), "title": "通知公告",
+            "fields": {"thing1": "thing", "name2": "name", "time3": "time"},
+        },
+        "plan_deadline": {
+            "id": _env("WECHAT_TPL_PLAN_DEADLINE", "TPL-dev-plan-deadline"), "title": "方案截止提醒",
+            "fields": {"thing1": "thing", "date2": "date", "thing3": "thing"},
+        },
+        "report_answered": {
+            "id": _env("WECHAT_TPL_REPORT_ANSWERED", "TPL-dev-report-answered"), "title": "反馈回复",
+            "fields": {"character_string1": "character_string", "phrase2": "phrase", "thing3": "thing",
+                       "time4": "time"},
+        },
+    }
+    # No subscribe message goes out between these times (Asia/Shanghai), "HH:MM-HH:MM"; held until the
+    # end. QUIET_HOURS=off sends at any hour.
+    QUIET_HOURS = (None if (_env("QUIET_HOURS", "21:30-08:00") or "").lower() in ("off", "none", "-")
+                   else tuple(_env("QUIET_HOURS", "21:30-08:00").split("-", 1)))
+    # The outbox: a send WeChat could not take (-1, 45009, HTTP 5xx) is tried again after
+    # OUTBOX_BACKOFF_SECONDS, then twice as long each time, OUTBOX_MAX_ATTEMPTS times in all.
+    OUTBOX_MAX_ATTEMPTS = int(_env("OUTBOX_MAX_ATTEMPTS", 5))
+    OUTBOX_BACKOFF_SECONDS = int(_env("OUTBOX_BACKOFF_SECONDS", 60))
     SESSION_TTL_SECONDS = int(_env("SESSION_TTL_SECONDS", 7 * 24 * 3600))
     QR_MODE = _env("QR_MODE", "wxacode")  # wxacode | url
     QR_URL_BASE = _env("QR_URL_BASE", "https://gongjian.example.cn/s/")

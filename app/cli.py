@@ -320,4 +320,70 @@ def scheduler():
     run(current_app._get_current_object())
 
 
-COMMANDS = [roster, demo, staff, qr, grid, audit, scheduler]
+jobs = AppGroup("jobs", help="定时任务：列出或立即运行一次 / Scheduled jobs: list them, or run one once now.")
+outbox = AppGroup("outbox", help="订阅消息发件箱：卡住的消息与重发 / The subscribe-message outbox: stuck rows, retries.")
+
+
+@jobs.command("list")
+def jobs_list():
+    """列出定时任务进程运行的任务及其间隔（制表符分隔）。 List the scheduler's jobs and how often each runs."""
+    from app.jobs import JOBS
+
+    for job, seconds in JOBS:
+        summary = (job.__doc__ or "").strip().splitlines()[0] if job.__doc__ else ""
+        click.echo(f"{job.__name__}\t每 {seconds} 秒 every {seconds}s\t{summary}")
+
+
+@jobs.command("run")
+@click.argument("name")
+def jobs_run(name):
+    """立即运行一次某个任务（与定时任务进程做的相同，可重复运行）。 Run one job once now (safe to repeat)."""
+    from flask import current_app
+
+    from app.jobs import JOBS
+
+    found = {job.__name__: job for job, _ in JOBS}
+    if name not in found:
+        raise click.ClickException(f"没有名为 {name} 的任务；可用：{', '.join(found)} / no such job")
+    result = found[name](current_app._get_current_object())
+    click.echo(f"{name}: {result!r}")
+
+
+@outbox.command("stuck")
+@click.option("--older-than", "older_than", type=click.IntRange(min=0), default=300, show_default=True,
+              help="领取后超过这么多秒仍在发送中 / claimed at least this many seconds ago")
+def outbox_stuck(older_than):
+    """列出卡在「发送中」的消息（发送进程中途退出，微信可能已送达）：由人决定是否重发。
+    List rows left sending by a dispatcher that died: WeChat may have delivered them; a person decides.
+
+    每行：编号、用户编号、模板、房屋编号、主题、领取时间（UTC）、尝试次数、是否可能已发出（制表符分隔）。
+    「可能已发出」的消息请先向用户确认未收到再重发；「未发出」的可直接重发。
+    One line each: id, user id, template, flat id, subject, claimed at (UTC), attempts, and whether
+    WeChat may have had it ("may have been sent": ask the user first; "not sent": safe to retry)."""
+    from datetime import timedelta
+
+    from app.services.outbox import may_have_been_sent, stuck
+
+    rows = stuck(timedelta(seconds=older_than))
+    for m in rows:
+        state = "可能已发出 may have been sent" if may_have_been_sent(m) else "未发出 not sent"
+        click.echo(f"{m.id}\t{m.user_id}\t{m.template}\t{m.flat_id or '-'}\t{m.subject or '-'}\t"
+                   f"{m.next_attempt_at.isoformat(timespec='seconds')}Z\t{m.attempts}\t{state}")
+    click.echo(f"共 {len(rows)} 条卡在发送中 / {len(rows)} stuck", err=True)
+
+
+@outbox.command("retry")
+@click.argument("message_id", type=int)
+def outbox_retry(message_id):
+    """把一条未送达、已搁置或卡在发送中的消息放回队列（尝试次数归零）。重发前请确认用户确实没有收到。
+    Put a failed, held or stuck message back in the queue (attempts from 0); check first that it did not arrive."""
+    from app.services.outbox import OutboxError, retry
+
+    try:
+        message = retry(message_id)
+    except OutboxError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"消息 {message.id} 已放回队列，将尽快发送 / message {message.id} queued again")
+
+
+COMMANDS = [roster, demo, staff, qr, grid, audit, scheduler, jobs, outbox]

@@ -43,6 +43,17 @@ def seal_open_consultations(app):
         return sealed
 
 
+def dispatch_outbox(app):
+    """Send the subscribe messages that are due (quiet hours, quotas, retries: app/services/outbox.py)."""
+    from app.services.outbox import dispatch_due
+
+    with app.app_context():
+        counts = dispatch_due()
+        if counts:
+            log.info("outbox %s", dict(counts))
+        return dict(counts)
+
+
 SEAL_EVERY_SECONDS = 600  # a ballot rolled back behind the application's back is caught within 10 minutes
 
 JOBS = [
@@ -50,6 +61,7 @@ JOBS = [
     (open_due_consultations, 60),
     (close_due_consultations, 60),
     (seal_open_consultations, SEAL_EVERY_SECONDS),
+    (dispatch_outbox, 30),
 ]
 
 
