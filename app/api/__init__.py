@@ -8,8 +8,11 @@ from app.api.consultations import bp as consultations
 from app.api.docs import bp as docs
 from app.api.evidence import bp as evidence
 from app.api.health import bp as health
+from app.api.outbox import bp as outbox
 from app.api.notices import bp as notices
 from app.api.scan import bp as scan
+from app.api.subscriptions import bp as subscriptions
 
 # inputs first: its <int:...> converter (ids 1 .. 2^31-1, else 422) must be there before any route.
-BLUEPRINTS = [inputs.bp, docs, health, auth, scan, bindings, buildings, consultations, evidence, notices]
+BLUEPRINTS = [inputs.bp, docs, health, auth, scan, bindings, buildings, consultations, evidence, notices,
+              subscriptions, outbox]

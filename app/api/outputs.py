@@ -20,6 +20,7 @@ from app.models.bindings import STATUSES as BINDING_STATUSES
 from app.models.consultations import KINDS, SCOPES
 from app.models.consultations import STATUSES as CONSULTATION_STATUSES
 from app.services.ballots import STATUS_NAMES as BALLOT_STATUSES
+from app.models.messages import OUTBOX_STATUSES
 
 CHANNELS = ["online", "paper"]
 PRESETS = ["major", "ordinary", "none"]
@@ -414,6 +415,37 @@ class Health(Schema):
 # ---------------------------------------------------------------- the envelope
 
 _ENVELOPES = {}
+
+
+# ---------------------------------------------------------------- subscriptions and the outbox
+
+class Quota(Schema):
+    """A subscribe-message template and how many sends of it the user allows (one per acceptance)."""
+    template = Text(metadata={"description": "模板名称（配置中的名字），例如 ballot_reminder"})
+    title = Text()
+    template_id = Text(metadata={"description": "微信模板 ID，供 wx.requestSubscribeMessage 的 tmplIds"})
+    remaining = Int()
+
+
+class Subscriptions(Schema):
+    quotas = Many(Quota)
+
+
+class OutboxItem(Schema):
+    """One message of the outbox as staff see it: never an openid or a phone number."""
+    id = Int()
+    template = Text()
+    template_title = Text()
+    status = Enum(OUTBOX_STATUSES)
+    status_name = Text()
+    attempts = Int()
+    last_error = Text(nullable=True)
+    next_attempt_at = Time(metadata={"description": "下次发送时间；发送中时为领取时间"})
+    created_at = Time()
+    sent_at = Time(nullable=True)
+    subject = Text(nullable=True)
+    flat_id = Int(nullable=True)
+    flat_label = Text(nullable=True)
 
 
 def envelope(data, many=False, name=None):

@@ -206,6 +206,16 @@ def test_every_operation_answers_what_its_schema_declares(app, db, client, check
     check("post", f"/api/v1/inbox/{box['items'][0]['id']}/read", headers=owner)
     check("post", "/api/v1/inbox/read-all", headers=owner)
 
+    # subscribe consent, and the outbox as staff read it
+    check("get", "/api/v1/subscriptions", headers=owner)
+    check("post", "/api/v1/subscriptions", headers=owner, json={"accepted": ["notice", "ballot_reminder"]})
+    from app.services import outbox
+
+    outbox.enqueue(me["user"]["id"], "notice", {"thing1": "停水通知"}, dedupe_key=f"answers-{n}", flat_id=ids["flat"][0],
+                   subject="notice")
+    _db.session.commit()
+    assert check("get", "/api/v1/outbox", headers=worker)["data"]
+
     check("post", "/api/v1/auth/logout?all=1", headers=family)
 
     missed = sorted(check.operations() - check.checked)
