@@ -108,6 +108,8 @@ class Config:
     # OUTBOX_BACKOFF_SECONDS, then twice as long each time, OUTBOX_MAX_ATTEMPTS times in all.
     OUTBOX_MAX_ATTEMPTS = int(_env("OUTBOX_MAX_ATTEMPTS", 5))
     OUTBOX_BACKOFF_SECONDS = int(_env("OUTBOX_BACKOFF_SECONDS", 60))
+    # Residents of flats that have not answered are reminded this many hours before the deadline.
+    REMINDER_HOURS_BEFORE = tuple(int(h) for h in _env("REMINDER_HOURS_BEFORE", "72,24").split(","))
     SESSION_TTL_SECONDS = int(_env("SESSION_TTL_SECONDS", 7 * 24 * 3600))
     QR_MODE = _env("QR_MODE", "wxacode")  # wxacode | url
     QR_URL_BASE = _env("QR_URL_BASE", "https://gongjian.example.cn/s/")

@@ -56,11 +56,23 @@ def dispatch_outbox(app):
 
 SEAL_EVERY_SECONDS = 600  # a ballot rolled back behind the application's back is caught within 10 minutes
 
+def plan_reminders(app):
+    """Plan the reminders due before each open consultation's deadline (rounds in REMINDER_HOURS_BEFORE)."""
+    from app.services.reminders import plan
+
+    with app.app_context():
+        planned = plan()
+        if any(planned.values()):
+            log.info("planned reminders %s", {k: v for k, v in planned.items() if v})
+        return planned
+
+
 JOBS = [
     # (function, seconds between runs)
     (open_due_consultations, 60),
     (close_due_consultations, 60),
     (seal_open_consultations, SEAL_EVERY_SECONDS),
+    (plan_reminders, 600),
     (dispatch_outbox, 30),
 ]
 

@@ -95,12 +95,17 @@ def create(user, data):
 
 def _push(notice, recipients, page):
     """One subscribe message per recipient, queued once (the dedupe key names notice and user)."""
+    from app.models import User
+    from app.models.accounts import ROLES
     from app.services import outbox
 
+    writer = db.session.get(User, notice.created_by_id)
+    roles = scopes.roles_of(writer, *WRITERS)
+    sender = ROLES[roles[0].role][0].split("/")[0] if roles else "社区"  # "网格员", "业委会", ...
     queued = 0
     for uid in recipients:
-        queued += bool(outbox.enqueue(uid, "notice", {"title": notice.title, "body": notice.body,
-                                                      "time": notice.created_at.isoformat() + "Z"},
+        queued += bool(outbox.enqueue(uid, "notice", {"thing1": notice.title, "name2": sender,
+                                                      "time3": notice.created_at},
                                       page=page, dedupe_key=f"notice:{notice.id}:user:{uid}",
                                       subject=f"notice:{notice.id}"))
     return queued

@@ -106,3 +106,17 @@ def test_the_places_one_may_write_to(client, login, place):
     got = client.get("/api/v1/notices/scopes", headers=login("committee")).json["data"]
     assert [(s["type"], s["id"]) for s in got] == [("compound", place.id), ("building", b1.id), ("building", b2.id)]
     assert client.get("/api/v1/notices/scopes", headers=login("owner1")).status_code == 403
+
+
+def test_a_pushed_notice_queues_one_message_per_resident_once(client, login, place):
+    """push: each bound resident of the scope gets one subscribe message planned, in the notice
+    template's fields (title, who sent it, when); the outbox's dedupe key names notice and user."""
+    from app.models import OutboxMessage
+
+    resp = write(client, login("gw1"), "building", place.buildings[0].id, push=True)
+    assert (resp.json["data"]["recipients"], resp.json["data"]["pushes_queued"]) == (2, 2)
+    rows = _db.session.scalars(_db.select(OutboxMessage).order_by(OutboxMessage.user_id)).all()
+    notice_id = resp.json["data"]["id"]
+    assert [r.dedupe_key for r in rows] == [f"notice:{notice_id}:user:{r.user_id}" for r in rows]
+    assert {(r.template, r.data["thing1"], r.data["name2"], r.page) for r in rows} == {
+        ("notice", "停水通知", "网格员", f"pages/inbox/index?notice_id={notice_id}")}

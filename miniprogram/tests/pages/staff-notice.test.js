@@ -61,7 +61,7 @@ test('a network failure keeps the text and the retry sends the same Idempotency-
   expect(text(page)).toContain('✓ 已发送')
 })
 
-test('the backend\\'s refusal is shown in its words', async () => {
+test("the backend's refusal is shown in its words", async () => {
   wxFake.route('GET', '/notices/scopes', answer(SCOPES))
   wxFake.route('POST', '/notices', () => ({ status: 403, body: { error: { code: 'forbidden', message: '只能向您负责的范围发通知（网格员：本网格的楼栋或单元）', details: {} } } }))
   const page = await open('pages/staff/notice/index')

@@ -1,0 +1,80 @@
+"""Reminders before a consultation's deadline: to the bound residents of every flat whose person
+has no counted ballot, once per round (by default 3 days and 1 day before the frozen deadline).
+
+Planned into the outbox with a dedupe key per consultation, round, user and flat, so running the
+job twice, or two schedulers at once, plans each reminder once; each also lands in the inbox."""
+from datetime import timedelta
+
+from flask import current_app
+
+from app.extensions import db
+from app.models import Binding, Consultation, InboxItem, RollEntry, VoteSlot
+from app.models.places import utcnow
+from app.services import outbox
+from app.services.consultations import terms
+from app.errors import ApiError
+
+
+def rounds():
+    """Hours before the deadline at which residents are reminded, largest first."""
+    return sorted(current_app.config.get("REMINDER_HOURS_BEFORE", (72, 24)), reverse=True)
+
+
+def _due_round(closes_at, now):
+    """The round (hours before the deadline) that is due now, or None: the latest round whose time has come."""
+    due = [hours for hours in rounds() if closes_at - timedelta(hours=hours) <= now < closes_at]
+    return min(due) if due else None
+
+
+def _unanswered(consultation_id):
+    """(user id, flat id, room) of every approved binding to a flat of the roll whose person has no counted ballot."""
+    return db.session.execute(
+        db.select(Binding.user_id, RollEntry.flat_id, RollEntry.label)
+        .join(Binding, (Binding.flat_id == RollEntry.flat_id) & (Binding.status == "approved"))
+        .join(VoteSlot, (VoteSlot.consultation_id == RollEntry.consultation_id)
+              & (VoteSlot.person_key == RollEntry.person_key))
+        .where(RollEntry.consultation_id == consultation_id, VoteSlot.ballot_id.is_(None))
+        .order_by(RollEntry.flat_id, Binding.user_id)
+    ).all()
+
+
+def plan(now=None):
+    """Plan the reminders due now for every open consultation; {consultation id: reminders planned}.
+    Each consultation in its own transaction."""
+    now = now or utcnow()
+    ids = db.session.scalars(db.select(Consultation.id).where(Consultation.status == "open")).all()
+    db.session.rollback()
+    planned = {}
+    for consultation_id in ids:
+        try:
+            planned[consultation_id] = _plan_one(db.session.get(Consultation, consultation_id), now)
+            db.session.commit()
+        except ApiError:
+            db.session.rollback()  # a broken freeze: close() and verify say why
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("planning reminders for consultation %s failed", consultation_id)
+    return planned
+
+
+def _plan_one(consultation, now):
+    deadline = terms(consultation).closes_at
+    hours = _due_round(deadline, now)
+    if hours is None:
+        return 0
+    new = 0
+    for user_id, flat_id, room in _unanswered(consultation.id):
+        page = f"pages/consultation/index?id={consultation.id}&flat_id={flat_id}"
+        if outbox.enqueue(user_id, "ballot_reminder",
+                          {"thing1": consultation.title, "time2": deadline, "thing3": f"{room}尚未表决，请在截止前表决"},
+                          page=page, dedupe_key=f"reminder:{consultation.id}:{hours}h:{user_id}:{flat_id}",
+                          flat_id=flat_id, subject=f"consultation:{consultation.id}"):
+            db.session.add(InboxItem(user_id=user_id, title=f"表决提醒：{consultation.title}"[:100], page=page,
+                                     body=f"{room}尚未表决。截止时间：{_beijing(deadline)}，截止前可以在小程序里签署。"))
+            new += 1
+    current_app.logger.info("consultation %s: %d reminders planned (%dh round)", consultation.id, new, hours)
+    return new
+
+
+def _beijing(value):
+    return (value + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,77 @@
+"""Are residents whose flat has not answered reminded once per round before the deadline, and
+nobody else, however often the job runs?"""
+from datetime import timedelta
+
+import pytest
+
+from app.extensions import db as _db
+from app.models import InboxItem, OutboxMessage
+from app.models.places import utcnow
+from app.services import reminders
+from tests import factories
+from tests.tamper import owned_compound, sign
+
+
+@pytest.fixture()
+def place(app, db):
+    """4 flats, each with its bound owner dev-o<i>."""
+    return owned_compound((("1栋", 1, 2, 2),))
+
+
+def planned():
+    return sorted(_db.session.execute(_db.select(OutboxMessage.user_id, OutboxMessage.flat_id,
+                                                 OutboxMessage.dedupe_key)).all())
+
+
+def test_each_unanswered_flat_is_reminded_once_per_round(client, login, place):
+    comp, flats = place
+    c = factories.consultation(("compound", comp), hours=48)
+    _db.session.commit()
+    sign(client, login, c.id, 0, flats[0])
+    now = utcnow()
+    assert reminders.plan(now) == {c.id: 3}  # the 72-hour round: flats 2-4
+    assert reminders.plan(now) == {c.id: 0}  # run again (or a second scheduler): nothing new
+    rows = planned()
+    assert {flat for _, flat, _ in rows} == {f.id for f in flats[1:]}
+    assert all(key.startswith(f"reminder:{c.id}:72h:") for _, _, key in rows)
+    sign(client, login, c.id, 1, flats[1])
+    assert reminders.plan(now + timedelta(hours=30)) == {c.id: 2}  # the 24-hour round: flats 3-4
+    assert reminders.plan(now + timedelta(hours=30)) == {c.id: 0}
+    assert reminders.plan(now + timedelta(hours=49)) == {c.id: 0}  # past the deadline: no round
+
+
+def test_a_reminder_leaves_an_inbox_copy_and_names_the_room(client, login, place):
+    comp, flats = place
+    c = factories.consultation(("compound", comp), hours=20)
+    _db.session.commit()
+    reminders.plan(utcnow())
+    message = _db.session.scalar(_db.select(OutboxMessage).where(OutboxMessage.flat_id == flats[0].id))
+    assert message.template == "ballot_reminder" and message.page == f"pages/consultation/index?id={c.id}&flat_id={flats[0].id}"
+    assert message.data["thing1"] == c.title and "尚未表决" in message.data["thing3"]
+    item = _db.session.scalar(_db.select(InboxItem).where(InboxItem.user_id == message.user_id))
+    assert item.title == f"表决提醒：{c.title}" and "截止时间" in item.body
+
+
+def test_nothing_is_planned_long_before_the_deadline_or_for_a_closed_consultation(client, login, place):
+    comp, flats = place
+    early = factories.consultation(("compound", comp), hours=24 * 10)
+    closed = factories.consultation(("compound", comp), hours=10)
+    from app.services import consultations
+
+    consultations.close(closed.id)
+    _db.session.commit()
+    assert reminders.plan(utcnow()) == {early.id: 0}
+    assert planned() == []
+
+
+def test_the_scheduler_plans_reminders_and_the_cli_runs_it_once(app, client, login, place, cli):
+    """The reminders are a job of the scheduler process, run once by `flask jobs run plan_reminders`."""
+    from app.jobs import JOBS, plan_reminders
+
+    assert plan_reminders in [job for job, _ in JOBS]
+    comp, flats = place
+    factories.consultation(("compound", comp), hours=20)
+    _db.session.commit()
+    result = cli("jobs", "run", "plan_reminders")
+    assert result.exit_code == 0, result.output
+    assert _db.session.scalar(_db.select(_db.func.count(OutboxMessage.id))) == 4
