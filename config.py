@@ -43,6 +43,8 @@ DEV_SECRETS = {
     "AUDIT_KEY": "dev-audit-key-change-me",
 }
 DEV_WECHAT_APPID = "wxdev0000000000000"
+# Subscribe-message template ids the emulator takes; production refuses them (WECHAT_TPL_<NAME>).
+DEV_TEMPLATE_PREFIX = "TPL-dev-"
 
 
 class Config:
@@ -99,6 +101,12 @@ class Config:
             "fields": {"character_string1": "character_string", "phrase2": "phrase", "thing3": "thing",
                        "time4": "time"},
         },
+        # To the committee and community staff: an open consultation's live count first met its rule
+        # (达到) or can no longer meet it (无法达到); app/services/alerts.py.
+        "threshold_reached": {
+            "id": _env("WECHAT_TPL_THRESHOLD_REACHED", "TPL-dev-threshold-reached"), "title": "表决门槛提醒",
+            "fields": {"thing1": "thing", "phrase2": "phrase", "time3": "time"},
+        },
     }
     # No subscribe message goes out between these times (Asia/Shanghai), "HH:MM-HH:MM"; held until the
     # end. QUIET_HOURS=off sends at any hour.
@@ -143,6 +151,12 @@ class ProductionConfig(Config):
                          "the emulator, not https://api.weixin.qq.com")
         if not config.get("SQLALCHEMY_DATABASE_URI"):
             found.append("DATABASE_URL 未设置 / DATABASE_URL is not set")
+        for name, spec in sorted((config.get("SUBSCRIBE_TEMPLATES") or {}).items()):
+            template_id = (spec or {}).get("id") or ""
+            if not template_id or template_id.startswith(DEV_TEMPLATE_PREFIX):
+                setting = f"WECHAT_TPL_{name.upper()}"
+                found.append(f"{setting} 未设置（订阅消息模板 {name} 仍为开发用的编号）/ {setting} (the WeChat "
+                             f"template id of {name}) is unset or a development id")
         return found
 
 

@@ -2,12 +2,15 @@
 import pytest
 
 from app import SettingsError, create_app
-from config import DEV_SECRETS, ProductionConfig
+from config import DEV_SECRETS, Config, ProductionConfig
 
+# Every subscribe-message template with a real (non-development) WeChat template id.
+REAL_TEMPLATES = {name: {**spec, "id": f"real-{name}-tmpl-id"} for name, spec in Config.SUBSCRIBE_TEMPLATES.items()}
 GOOD = {
     "SECRET_KEY": "s" * 40, "OWNER_KEY_SECRET": "o" * 40, "AUDIT_KEY": "a" * 40,
     "WECHAT_APPID": "wx1234567890abcdef", "WECHAT_SECRET": "real-secret",
     "WECHAT_API_BASE": "https://api.weixin.qq.com", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    "SUBSCRIBE_TEMPLATES": REAL_TEMPLATES,
 }
 
 
@@ -45,6 +48,26 @@ def test_a_missing_or_short_key_is_refused(name):
 def test_the_emulator_or_a_missing_setting_is_refused(overrides, words):
     with pytest.raises(SettingsError, match=words):
         create_app(production(**overrides))
+
+
+@pytest.mark.parametrize("name", sorted(Config.SUBSCRIBE_TEMPLATES))
+def test_a_development_template_id_is_refused(name):
+    """A subscribe template still on its TPL-dev-... id (or with none) keeps production from starting,
+    naming the WECHAT_TPL_<NAME> setting to fill in."""
+    for dev_id in (Config.SUBSCRIBE_TEMPLATES[name]["id"], "", None):
+        templates = {**REAL_TEMPLATES, name: {**REAL_TEMPLATES[name], "id": dev_id}}
+        with pytest.raises(SettingsError) as refused:
+            create_app(production(SUBSCRIBE_TEMPLATES=templates))
+        assert f"WECHAT_TPL_{name.upper()} 未设置" in str(refused.value)
+        others = [p for p in ProductionConfig.problems({**GOOD, "SUBSCRIBE_TEMPLATES": templates})]
+        assert len(others) == 1  # only that template is named
+
+
+def test_development_ids_are_what_the_defaults_hold():
+    """Without WECHAT_TPL_* in the environment every template is on a development id: all refused."""
+    problems = ProductionConfig.problems({**GOOD, "SUBSCRIBE_TEMPLATES": Config.SUBSCRIBE_TEMPLATES})
+    assert all(Config.SUBSCRIBE_TEMPLATES[n]["id"].startswith("TPL-dev-") for n in Config.SUBSCRIBE_TEMPLATES)
+    assert sorted(p.split(" ")[0] for p in problems) == sorted(f"WECHAT_TPL_{n.upper()}" for n in Config.SUBSCRIBE_TEMPLATES)
 
 
 def test_development_runs_with_its_own_keys():
