@@ -121,8 +121,11 @@ global.wx = {
 
 global.getApp = () => ({ globalData: {} })
 
+const defaultSubscribe = global.wx.requestSubscribeMessage
+
 beforeEach(() => {
   wxFake.reset()
+  global.wx.requestSubscribeMessage = defaultSubscribe
 })
 
 // Every request a test made, and every answer it faked, must be one the backend documents: a page

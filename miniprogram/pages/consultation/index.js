@@ -5,6 +5,7 @@ const largeType = require('../../behaviors/large-type')
 const auth = require('../../services/auth')
 const consultations = require('../../services/consultations')
 const { newIdempotencyKey } = require('../../utils/request')
+const subscribe = require('../../utils/subscribe')
 const { beijingText } = require('../../utils/format')
 
 const BALLOT_STATUS = {
@@ -14,6 +15,8 @@ const BALLOT_STATUS = {
   unconfirmed: '纸质票待第二名工作人员确认',
 }
 
+
+const SUBSCRIBE_ON_SIGN = ['result_published', 'ballot_reminder', 'notice']
 
 Component({
   behaviors: [largeType.behavior],
@@ -37,6 +40,7 @@ Component({
       this.id = Number((options || {}).id)
       this.flatId = Number((options || {}).flat_id)
       this.load()
+      if (this.id > 0 && this.flatId > 0) subscribe.load().then((templates) => { this.templates = templates })
     },
     async load() {
       if (!(this.id > 0) || !(this.flatId > 0)) {
@@ -92,6 +96,9 @@ Component({
     },
     async submit() {
       if (this.data.submitting || !this.signature) return
+      // Consent for the messages a signer wants: the result, a reminder next time, notices. Asked
+      // first, from this tap (WeChat allows it only there); the ballot does not wait for it.
+      subscribe.ask(this.templates || {}, SUBSCRIBE_ON_SIGN)
       this.key = this.key || newIdempotencyKey()
       this.setData({ submitting: true, failure: '' })
       try {

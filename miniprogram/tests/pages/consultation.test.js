@@ -68,7 +68,7 @@ test('shows what is asked, until when, and that the flat has not answered', asyn
   serve(OPEN)
   const page = await open('pages/consultation/index', { id: '7', flat_id: '312' })
   const shown = text(page)
-  expect(wxFake.calls.map((c) => c.path).sort()).toEqual(['/consultations/7?flat_id=312', '/me'])
+  expect(wxFake.calls.map((c) => c.path).sort()).toEqual(['/consultations/7?flat_id=312', '/me', '/subscriptions'])
   expect(shown).toContain('3号楼2单元加装电梯')
   expect(shown).toContain('加装电梯 · 征询中')
   expect(shown).toContain('截止时间：2026年12月5日 17:51') // Beijing time
@@ -249,4 +249,46 @@ test('in large type every step reads large', async () => {
   expect(await expectLargeType(page)).toBeGreaterThan(5)
   await chooseAndSign(page)
   expect(await expectLargeType(page)).toBeGreaterThan(3)
+})
+
+const QUOTAS = {
+  quotas: [
+    { template: 'ballot_reminder', title: '表决提醒', template_id: 'TPL-reminder', remaining: 0 },
+    { template: 'result_published', title: '结果公布', template_id: 'TPL-result', remaining: 0 },
+    { template: 'notice', title: '通知公告', template_id: 'TPL-notice', remaining: 1 },
+    { template: 'plan_deadline', title: '方案截止提醒', template_id: 'TPL-plan', remaining: 0 },
+  ],
+}
+
+test('the tap that signs asks consent for three messages and reports what was accepted', async () => {
+  serve(OPEN)
+  wxFake.route('GET', '/subscriptions', answer(QUOTAS))
+  wxFake.route('POST', '/subscriptions', answer(QUOTAS))
+  wxFake.route('POST', '/consultations/7/ballots', answer(SIGNED, 201))
+  const asked = []
+  wx.requestSubscribeMessage = (o) => {
+    asked.push(o.tmplIds)
+    o.success({ 'TPL-result': 'accept', 'TPL-reminder': 'reject', 'TPL-notice': 'accept', errMsg: 'requestSubscribeMessage:ok' })
+  }
+  const page = await open('pages/consultation/index', { id: '7', flat_id: '312' })
+  await chooseAndSign(page)
+  await tap(page, '.confirm')
+  expect(asked).toEqual([['TPL-result', 'TPL-reminder', 'TPL-notice']])
+  const reported = wxFake.calls.filter((c) => c.method === 'POST' && c.path === '/subscriptions')
+  expect(reported.map((c) => c.data)).toEqual([{ accepted: ['result_published', 'notice'] }])
+  expect(ballots()).toHaveLength(1)
+})
+
+test('a refused consent, or none to ask for, never holds up the ballot', async () => {
+  serve(OPEN)
+  wxFake.route('GET', '/subscriptions', () => 'fail')
+  wxFake.route('POST', '/consultations/7/ballots', answer(SIGNED, 201))
+  const asked = []
+  wx.requestSubscribeMessage = (o) => { asked.push(o.tmplIds); o.fail({ errMsg: 'requestSubscribeMessage:fail' }) }
+  const page = await open('pages/consultation/index', { id: '7', flat_id: '312' })
+  await chooseAndSign(page)
+  await tap(page, '.confirm')
+  expect(asked).toEqual([]) // the templates could not be loaded: nothing to ask
+  expect(ballots()).toHaveLength(1)
+  expect(wxFake.navigations).toEqual(['/pages/receipt/index?code=Z24QW44JWJH8'])
 })
