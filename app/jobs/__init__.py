@@ -67,6 +67,39 @@ def plan_reminders(app):
         return planned
 
 
+def alert_thresholds(app):
+    """Tell committee and community staff once when an open consultation passes or can no longer pass."""
+    from app.services.alerts import check_thresholds
+
+    with app.app_context():
+        planned = check_thresholds()
+        if any(planned.values()):
+            log.info("threshold alerts %s", {k: v for k, v in planned.items() if v})
+        return planned
+
+
+def daily_door_visits(app):
+    """Each grid worker's door-visit list, once a day from 08:00 Beijing time (run hourly; once by its dedupe key)."""
+    from app.services.alerts import door_visit_lists
+
+    with app.app_context():
+        written = door_visit_lists()
+        if written:
+            log.info("door-visit lists for %d grid workers", len(written))
+        return written
+
+
+def end_publicities(app):
+    """Record the end of every 公示 whose period is over, with the number of flats that objected."""
+    from app.services.notices import end_due
+
+    with app.app_context():
+        ended = end_due()
+        if ended:
+            log.info("ended publicities %s", ended)
+        return ended
+
+
 JOBS = [
     # (function, seconds between runs)
     (open_due_consultations, 60),
@@ -74,6 +107,9 @@ JOBS = [
     (seal_open_consultations, SEAL_EVERY_SECONDS),
     (plan_reminders, 600),
     (dispatch_outbox, 30),
+    (end_publicities, 60),
+    (alert_thresholds, 300),
+    (daily_door_visits, 3600),  # acts from 08:00 Asia/Shanghai on, once a day (dedupe key daily:<user>:<date>)
 ]
 
 
