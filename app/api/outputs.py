@@ -311,6 +311,7 @@ class PendingFlat(Schema):
     floor = Int()
     area = Area()
     developer_held = Bool()
+    unreachable = Bool(metadata={"description": "关于本征询的微信消息未能送达（未订阅或被拒收），需上门"})
     owner = One(MaskedPerson, nullable=True)
 
 

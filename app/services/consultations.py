@@ -512,8 +512,14 @@ def pending_flats(user, consultation):
     from app.models import Owner
     from app.services.privacy import mask_name, mask_phone
 
+    from app.models import OutboxMessage
+
     visible = visible_building_ids(user, consultation)
     voted = set(load_votes(consultation))
+    # Flats a message about this consultation could not reach (no consent, refused: final): a visit.
+    unreachable = set(db.session.scalars(db.select(OutboxMessage.flat_id).where(
+        OutboxMessage.subject == f"consultation:{consultation.id}", OutboxMessage.status == "failed",
+        OutboxMessage.flat_id.is_not(None))))
     rows = db.session.execute(
         db.select(RollEntry, Flat.floor, Owner.name, Owner.phone)
         .join(Flat, RollEntry.flat_id == Flat.id)
@@ -523,7 +529,7 @@ def pending_flats(user, consultation):
     )
     return [
         {"flat_id": e.flat_id, "room": e.label, "floor": floor, "area": f"{e.area:.2f}",
-         "developer_held": e.person_key == DEVELOPER,
+         "developer_held": e.person_key == DEVELOPER, "unreachable": e.flat_id in unreachable,
          "owner": {"name": mask_name(name), "phone": mask_phone(phone)} if name else None}
         for e, floor, name, phone in rows
         if e.building_id in visible and e.person_key not in voted

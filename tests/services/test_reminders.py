@@ -75,3 +75,28 @@ def test_the_scheduler_plans_reminders_and_the_cli_runs_it_once(app, client, log
     result = cli("jobs", "run", "plan_reminders")
     assert result.exit_code == 0, result.output
     assert _db.session.scalar(_db.select(_db.func.count(OutboxMessage.id))) == 4
+
+
+def test_a_flat_no_reminder_could_reach_is_marked_on_the_door_visit_list(client, login, place, emulator):
+    """No consent for the reminder template: the message fails for good, and the grid worker's list
+    of unanswered flats marks that flat unreachable (the others not)."""
+    from app.services import outbox
+
+    comp, flats = place
+    grid = factories.grid(comp, comp.buildings)
+    factories.staff("gw", "grid_worker", "grid", grid.id)
+    c = factories.consultation(("compound", comp), hours=20)
+    _db.session.commit()
+    reminders.plan(utcnow())
+    import requests
+    from flask import current_app
+
+    allowed = factories.user("o1")  # only flat 2's owner allowed it: in WeChat, and so in our quotas
+    requests.post(f"{emulator}/__emulator__/subscribe", json={
+        "openid": allowed.openid, "template_id": current_app.config["SUBSCRIBE_TEMPLATES"]["ballot_reminder"]["id"]})
+    outbox.accept(allowed.id, ["ballot_reminder"])
+    _db.session.commit()
+    outbox.dispatch(now=(utcnow() + timedelta(days=1)).replace(hour=4))  # 12:00 Beijing: not quiet hours
+    listed = client.get(f"/api/v1/consultations/{c.id}/pending-flats", headers=login("gw")).json["data"]
+    marks = {f["flat_id"]: f["unreachable"] for f in listed}
+    assert marks[flats[0].id] is True and marks[flats[1].id] is False

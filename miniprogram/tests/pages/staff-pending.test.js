@@ -71,3 +71,13 @@ test('in large type every text of the page reads at least 18px', async () => {
   const page = await open('pages/staff/pending/index', { id: '5' })
   expect(await expectLargeType(page)).toBeGreaterThan(10)
 })
+
+test('a flat no reminder could reach is marked for a visit first', async () => {
+  wxFake.route('GET', '/consultations/5/pending-flats', () => ({ status: 200, body: { data: [
+    { ...PENDING[0], unreachable: true }, { ...PENDING[1], unreachable: false },
+  ] } }))
+  const page = await open('pages/staff/pending/index', { id: '5' })
+  const marks = page.querySelectorAll('.unreachable')
+  expect(marks).toHaveLength(1)
+  expect(marks[0].dom.textContent).toContain('微信提醒未能送达')
+})

@@ -22,6 +22,7 @@ function group(flats) {
       room: place.room || f.room,
       detail: `${f.floor} 层 · ${f.area} m²`,
       developer: f.developer_held,
+      unreachable: !!f.unreachable,
       owner: f.owner ? f.owner.name : '',
       phone: f.owner ? f.owner.phone : '',
     })
