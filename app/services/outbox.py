@@ -237,6 +237,55 @@ def enqueue(user_id, template, data, page=None, *, dedupe_key, flat_id=None, sub
     return new
 
 
+def enqueue_many(messages):
+    """Plan many subscribe messages at once, each unless its dedupe key exists already: one
+    insert-or-ignore statement for the whole list (callers pass a batch, e.g. 1,000). `messages`:
+    dicts with user_id, template, data, page, dedupe_key and optionally flat_id and subject, checked
+    as `enqueue` checks them. Returns the set of dedupe keys inserted now, exactly: the statement
+    returns the rows it inserted (INSERT IGNORE ... RETURNING on MariaDB >= 10.5, ON CONFLICT DO
+    NOTHING RETURNING on SQLite >= 3.35 and PostgreSQL), so a row another planner inserted meanwhile
+    is never taken for ours; elsewhere one `_insert_or_ignore` per message. Flushes; the caller commits."""
+    if not messages:
+        return set()
+    db.session.flush()
+    now = utcnow()
+    rows, keys = [], set()
+    for m in messages:
+        template_spec(m["template"])
+        key, page, subject = m["dedupe_key"], m.get("page"), m.get("subject")
+        if not key or len(key) > 128:
+            raise OutboxError("去重键应为 1 到 128 个字符")
+        if page is not None and (len(page) > 128 or page.startswith("/")):
+            raise OutboxError("页面路径不超过 128 个字符，且不以 / 开头")
+        if key in keys:
+            continue  # the same message twice in one batch: planned once
+        keys.add(key)
+        rows.append({
+            "user_id": m["user_id"], "channel": CHANNEL, "template": m["template"],
+            "data": {str(k): _storable(v) for k, v in (m.get("data") or {}).items()}, "page": page,
+            "dedupe_key": key, "status": "queued", "attempts": 0, "next_attempt_at": now,
+            "flat_id": m.get("flat_id"), "subject": subject[:48] if subject else None, "created_at": now,
+        })
+    table = OutboxMessage.__table__
+    dialect = db.session.get_bind().dialect
+    if not getattr(dialect, "insert_returning", False):
+        return {r["dedupe_key"] for r in rows if _insert_or_ignore(table, r)}
+    if dialect.name in ("mysql", "mariadb"):
+        statement = insert(table).prefix_with("IGNORE")
+    elif dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).on_conflict_do_nothing()
+    elif dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement = pg_insert(table).on_conflict_do_nothing()
+    else:  # pragma: no cover - a database the project does not run on
+        return {r["dedupe_key"] for r in rows if _insert_or_ignore(table, r)}
+    # One multi-row VALUES statement (not executemany): its RETURNING names the rows inserted.
+    return set(db.session.scalars(statement.values(rows).returning(table.c.dedupe_key)))
+
+
 # ---------------------------------------------------------------- quotas
 
 def accept(user_id, names):

@@ -6,6 +6,7 @@ job twice, or two schedulers at once, plans each reminder once; each also lands 
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import and_, insert, or_
 
 from app.extensions import db
 from app.models import Binding, Consultation, InboxItem, RollEntry, VoteSlot
@@ -57,21 +58,59 @@ def plan(now=None):
     return planned
 
 
+BATCH = 1000  # unanswered rows read, and messages inserted, per statement
+
+
+def _unanswered_batches(consultation_id, size=BATCH):
+    """`_unanswered` page after page (keyset on flat id, user id): memory stays one page whatever
+    the roll's size, and no result is left open while the page's messages are written."""
+    after = None
+    while True:
+        query = (
+            db.select(Binding.user_id, RollEntry.flat_id, RollEntry.label)
+            .join(Binding, (Binding.flat_id == RollEntry.flat_id) & (Binding.status == "approved"))
+            .join(VoteSlot, (VoteSlot.consultation_id == RollEntry.consultation_id)
+                  & (VoteSlot.person_key == RollEntry.person_key))
+            .where(RollEntry.consultation_id == consultation_id, VoteSlot.ballot_id.is_(None))
+            .order_by(RollEntry.flat_id, Binding.user_id)
+            .limit(size)
+        )
+        if after is not None:
+            query = query.where(or_(RollEntry.flat_id > after[1],
+                                    and_(RollEntry.flat_id == after[1], Binding.user_id > after[0])))
+        rows = db.session.execute(query).all()
+        if not rows:
+            return
+        yield rows
+        if len(rows) < size:
+            return
+        after = rows[-1]
+
+
 def _plan_one(consultation, now):
     deadline = terms(consultation).closes_at
     hours = _due_round(deadline, now)
     if hours is None:
         return 0
     new = 0
-    for user_id, flat_id, room in _unanswered(consultation.id):
-        page = f"pages/consultation/index?id={consultation.id}&flat_id={flat_id}"
-        if outbox.enqueue(user_id, "ballot_reminder",
-                          {"thing1": consultation.title, "time2": deadline, "thing3": f"{room}尚未表决，请在截止前表决"},
-                          page=page, dedupe_key=f"reminder:{consultation.id}:{hours}h:{user_id}:{flat_id}",
-                          flat_id=flat_id, subject=f"consultation:{consultation.id}"):
-            db.session.add(InboxItem(user_id=user_id, title=f"表决提醒：{consultation.title}"[:100], page=page,
-                                     body=f"{room}尚未表决。截止时间：{_beijing(deadline)}，截止前可以在小程序里签署。"))
-            new += 1
+    title = f"表决提醒：{consultation.title}"[:100]
+    when = _beijing(deadline)
+    for rows in _unanswered_batches(consultation.id):
+        messages, inbox = [], {}
+        for user_id, flat_id, room in rows:
+            page = f"pages/consultation/index?id={consultation.id}&flat_id={flat_id}"
+            key = f"reminder:{consultation.id}:{hours}h:{user_id}:{flat_id}"
+            messages.append({"user_id": user_id, "template": "ballot_reminder",
+                             "data": {"thing1": consultation.title, "time2": deadline,
+                                      "thing3": f"{room}尚未表决，请在截止前表决"},
+                             "page": page, "dedupe_key": key, "flat_id": flat_id,
+                             "subject": f"consultation:{consultation.id}"})
+            inbox[key] = {"user_id": user_id, "title": title, "page": page, "notice_id": None,
+                          "body": f"{room}尚未表决。截止时间：{when}，截止前可以在小程序里签署。", "created_at": utcnow()}
+        inserted = outbox.enqueue_many(messages)
+        if inserted:  # an inbox copy of each message planned now, never of one planned before
+            db.session.execute(insert(InboxItem), [item for key, item in inbox.items() if key in inserted])
+            new += len(inserted)
     current_app.logger.info("consultation %s: %d reminders planned (%dh round)", consultation.id, new, hours)
     return new
 

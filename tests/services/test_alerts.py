@@ -196,3 +196,26 @@ def test_the_scheduler_runs_both_jobs_and_the_cli_runs_each_once(app, cli, place
     for name in ("alert_thresholds", "daily_door_visits"):
         result = cli("jobs", "run", name)
         assert result.exit_code == 0, result.output
+
+
+# ---------------------------------------------------------------- planning in bulk (reminders use it)
+
+
+def test_enqueue_many_inserts_each_key_once_and_names_exactly_the_new_ones(app, db):
+    users = [factories.user(f"bulk{i}") for i in range(3)]
+    _db.session.commit()
+
+    def batch(keys):
+        return [{"user_id": users[i % 3].id, "template": "ballot_reminder", "data": {"thing1": k, "time2": utcnow()},
+                 "page": "pages/inbox/index", "dedupe_key": k, "flat_id": None, "subject": "bulk"} for i, k in enumerate(keys)]
+
+    assert outbox.enqueue(users[0].id, "ballot_reminder", {"thing1": "a"}, dedupe_key="k1") is True
+    assert outbox.enqueue_many(batch(["k1", "k2", "k3", "k3"])) == {"k2", "k3"}
+    _db.session.commit()
+    assert outbox.enqueue_many(batch(["k2", "k3", "k4"])) == {"k4"}
+    assert outbox.enqueue_many([]) == set()
+    _db.session.commit()
+    rows = _db.session.scalars(_db.select(OutboxMessage).order_by(OutboxMessage.dedupe_key)).all()
+    assert [r.dedupe_key for r in rows] == ["k1", "k2", "k3", "k4"] and all(r.status == "queued" for r in rows)
+    with pytest.raises(outbox.OutboxError):
+        outbox.enqueue_many([{**batch(["k9"])[0], "template": "nope"}])
