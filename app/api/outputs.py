@@ -206,6 +206,7 @@ class Rule(Schema):
     thresholds = Many(Threshold)
     required_consent_flat_ids = Many(Integer())
     objection_veto = Bool()
+    objection_notice_id = Integer(metadata={"description": "其异议计为明确反对的公示；未指定时没有这一项"})
 
 
 class Option(Schema):

@@ -57,6 +57,7 @@ class RuleIn(Schema):
     thresholds = List(Nested(ThresholdIn), load_default=[], validate=Length(0, 20))
     required_consent_flat_ids = List(Id(), load_default=[], validate=Length(0, 1000))
     objection_veto = Boolean(load_default=False)
+    objection_notice_id = Id(load_default=None, metadata={"description": "其异议计为明确反对的公示（须同时启用 objection_veto）"})
 
 
 class ConsultationIn(Schema):

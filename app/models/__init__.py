@@ -8,3 +8,4 @@ from app.models.consultations import Consultation, RollEntry, VoteSlot, Blob, Ba
 from app.models.audit import AuditChain, AuditEntry  # noqa: F401
 from app.models.messages import SubscriptionQuota, OutboxMessage  # noqa: F401
 from app.models.notices import Notice, InboxItem  # noqa: F401
+from app.models.notices import Objection  # noqa: F401

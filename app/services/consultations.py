@@ -181,9 +181,14 @@ def create(user, data):
             thresholds=rule_in.get("thresholds", []),
             required_consent_flat_ids=rule_in.get("required_consent_flat_ids", []),
             objection_veto=rule_in.get("objection_veto", False),
+            objection_notice_id=rule_in.get("objection_notice_id"),
         )
     except (ValueError, KeyError, ZeroDivisionError) as exc:
         raise ApiError(422, "validation_error", "表决规则有误", {"rule": [str(exc)]})
+    if rule.get("objection_notice_id") is not None:
+        from app.services.notices import check_objection_notice
+
+        check_objection_notice(compound.id, rule["objection_notice_id"])
     options = data.get("options") or DEFAULT_OPTIONS
     keys = [o["key"] for o in options]
     if len(set(keys)) != len(keys) or not {"agree", "disagree"} <= set(keys):
@@ -306,6 +311,15 @@ def load_roll_and_votes(consultation, rule):
     return roll, votes
 
 
+def load_objecting_flats(rule):
+    """Flats with a visible objection to the 公示 the frozen rule names (none when it names none)."""
+    if rule.get("objection_notice_id") is None:
+        return set()
+    from app.services.notices import objecting_flats
+
+    return objecting_flats(rule["objection_notice_id"])
+
+
 def load_votes(consultation):
     """{person_key: choice} of the ballots that count now."""
     rows = db.session.execute(
@@ -321,7 +335,8 @@ def live_tally(consultation, frozen=None):
     options, with names for the breakdown."""
     frozen = frozen or terms(consultation)
     labels = {o["key"]: o["label"] for o in frozen.options}
-    result = tally.count(*load_roll_and_votes(consultation, frozen.rule), frozen.rule, labels)
+    result = tally.count(*load_roll_and_votes(consultation, frozen.rule), frozen.rule, labels,
+                         objecting_flats=load_objecting_flats(frozen.rule))
     result["roll"]["digest"] = frozen.roll_digest
     _name_places(result["buildings"])
     return result

@@ -2,12 +2,21 @@
 
 A notice reaches the inbox of every user bound (approved, any relation) to a flat of its scope when
 it is written; with `push`, each of them is also queued one subscribe message in the outbox (sent
-once, by the dispatcher, where they allowed it). Grid workers write to the buildings of their grid."""
+once, by the dispatcher, where they allowed it). Grid workers write to the buildings of their grid.
+
+A 公示 (kind publicity) is a notice with an objection period: during it, users bound to a flat of
+its scope file one objection (异议) or opinion (意见) per flat, checked by WeChat's msgSecCheck
+(risky: refused, nothing stored; review: held until staff release or reject it). Staff of the scope
+see and answer them; `end_due` records the end and the number of flats that objected, once."""
+import hashlib
+from datetime import timedelta
+
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from app.errors import ApiError
 from app.extensions import db
-from app.models import Binding, Building, Compound, Flat, InboxItem, Notice, Unit
+from app.models import Binding, Blob, Building, Compound, Consultation, Flat, InboxItem, Notice, Objection, Unit
 from app.models.places import utcnow
 from app.services import scopes
 
@@ -66,8 +75,32 @@ def _recipients(scope_type, scope_id):
     ).all()
 
 
+def _publicity_terms(user, compound, data):
+    """A 公示's period (naive UTC) and subject, checked: the end after the start and after now, the
+    start not in the past (a minute of clock slack), the subject a consultation of the same compound
+    the writer may see."""
+    from app.services.consultations import as_utc_naive, visible_to_staff
+
+    period = data.get("period")
+    if not period:
+        raise ApiError(422, "validation_error", "公示须有公示期（开始和结束时间）", {"period": ["必填项"]})
+    start, end = as_utc_naive(period["start"]), as_utc_naive(period["end"])
+    now = utcnow()
+    if start < now - timedelta(minutes=1):
+        raise ApiError(422, "validation_error", "公示开始时间不能早于现在", {"period": {"start": ["不能早于现在"]}})
+    if end <= start:
+        raise ApiError(422, "validation_error", "公示结束时间应晚于开始时间", {"period": {"end": ["应晚于开始时间"]}})
+    subject = data.get("subject")
+    if subject:
+        consultation = db.session.get(Consultation, subject["id"])
+        if consultation is None or consultation.compound_id != compound.id or not visible_to_staff(user, consultation):
+            raise ApiError(404, "not_found", "没有找到公示的事项（应为本小区、您可查看的征询）")
+    return start, end, subject
+
+
 def create(user, data):
-    """Write a notice to a scope inside the writer's own; it lands in every bound resident's inbox."""
+    """Write a notice (or a 公示 with its period) to a scope inside the writer's own; it lands in
+    every bound resident's inbox."""
     scope_type, scope_id = data["scope"]["type"], data["scope"]["id"]
     building, compound = _scope_place(scope_type, scope_id)
     if compound is None:
@@ -76,8 +109,16 @@ def create(user, data):
         if scopes.roles_of(user, *WRITERS):
             raise ApiError(403, "forbidden", "只能向您负责的范围发通知（网格员：本网格的楼栋或单元）")
         raise ApiError(403, "forbidden", "仅限工作人员发通知")
-    notice = Notice(kind="notice", compound_id=compound.id, scope_type=scope_type, scope_id=scope_id,
-                    title=data["title"], body=data["body"], push=bool(data.get("push")), created_by_id=user.id)
+    kind = data.get("kind") or "notice"
+    extra = {}
+    if kind == "publicity":
+        start, end, subject = _publicity_terms(user, compound, data)
+        extra = {"period_start": start, "period_end": end,
+                 "subject_type": subject["type"] if subject else None, "subject_id": subject["id"] if subject else None}
+    elif data.get("period") or data.get("subject"):
+        raise ApiError(422, "validation_error", "只有公示有公示期和公示事项", {"kind": ["应为 publicity"]})
+    notice = Notice(kind=kind, compound_id=compound.id, scope_type=scope_type, scope_id=scope_id,
+                    title=data["title"], body=data["body"], push=bool(data.get("push")), created_by_id=user.id, **extra)
     db.session.add(notice)
     db.session.flush()
     recipients = _recipients(scope_type, scope_id)
@@ -144,3 +185,233 @@ def mark_read(user, item_id=None):
             raise ApiError(404, "not_found", "没有找到该消息")
         query = query.where(InboxItem.id == item_id)
     return db.session.execute(query.values(read_at=utcnow())).rowcount
+
+
+def notices_of(ids):
+    """{id: Notice} for the inbox: one read for every notice its items name."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {n.id: n for n in db.session.scalars(db.select(Notice).where(Notice.id.in_(ids)))}
+
+
+# ---------------------------------------------------------------- 公示: objections
+
+OBJECTION_TEXT_MAX = 500
+RISKY_MESSAGE = "内容含有不当信息，未能提交"
+
+
+def _scope_column(scope_type):
+    return {"compound": Building.compound_id, "building": Building.id, "unit": Unit.id}[scope_type]
+
+
+def _flats_in_scope(notice, flat_ids):
+    """The flats among flat_ids that lie in the notice's scope."""
+    if not flat_ids:
+        return set()
+    return set(db.session.scalars(
+        db.select(Flat.id).join(Unit, Flat.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
+        .where(_scope_column(notice.scope_type) == notice.scope_id, Flat.id.in_(flat_ids))))
+
+
+def bound_flats(user, notice):
+    """The flats of the notice's scope the user is bound to (approved, any relation)."""
+    mine = set(db.session.scalars(db.select(Binding.flat_id).where(
+        Binding.user_id == user.id, Binding.status == "approved")))
+    return _flats_in_scope(notice, mine)
+
+
+def readable_notice(user, notice_id):
+    """(notice, staff?) for a notice the user may read: staff who may write to its scope, or a user
+    bound to a flat of it. 404 for anyone else, as for a notice that does not exist."""
+    notice = db.session.get(Notice, notice_id)
+    if notice is not None:
+        if may_write(user, notice.scope_type, notice.scope_id):
+            return notice, True
+        if bound_flats(user, notice):
+            return notice, False
+    raise ApiError(404, "not_found", "没有找到该通知")
+
+
+def is_open(notice, now=None):
+    now = now or utcnow()
+    return notice.kind == "publicity" and notice.period_start <= now < notice.period_end
+
+
+def _check_text(user, text):
+    """msgSecCheck v2 with the user's openid: "pass" or "review"; risky is a 422 and nothing is stored."""
+    from app.services.auth import wechat_failure
+    from app.wechat.client import WeChatError, get_wechat
+
+    try:
+        verdict = get_wechat().msg_sec_check(user.openid, text, scene=2)
+    except WeChatError as exc:
+        raise wechat_failure(exc, {})
+    if verdict["suggest"] == "risky":
+        current_app.logger.info("objection by user=%s refused by msgSecCheck, label %s", user.id, verdict["label"])
+        raise ApiError(422, "content_risky", RISKY_MESSAGE, {"text": [RISKY_MESSAGE]})
+    return "pass" if verdict["suggest"] == "pass" else "review"
+
+
+def _store_photo(photo):
+    from app.services.ballots import PHOTO_MAX_BYTES, decode_image
+
+    raw, mimetype = decode_image(photo, ("JPEG", "PNG"), PHOTO_MAX_BYTES, "照片")
+    blob = Blob(sha256=hashlib.sha256(raw).hexdigest(), mimetype=mimetype, data=raw)
+    db.session.add(blob)
+    db.session.flush()
+    return blob.id
+
+
+def object_to(user, notice_id, data, now=None):
+    """File an objection or an opinion to a 公示 for one flat the user is bound to, during its period."""
+    notice, _ = readable_notice(user, notice_id)
+    flat_id = data["flat_id"]
+    if flat_id not in bound_flats(user, notice):
+        raise ApiError(404, "not_found", "没有找到该房屋或公示（须是您已绑定、在公示范围内的房屋）")
+    if notice.kind != "publicity":
+        raise ApiError(409, "not_publicity", "这条通知不是公示，不能提出异议")
+    now = now or utcnow()
+    if now < notice.period_start:
+        raise ApiError(409, "not_started", "公示期未开始", {"starts_at": notice.period_start.isoformat() + "Z"})
+    if now >= notice.period_end:
+        raise ApiError(409, "ended", "公示期已结束", {"ended_at": notice.period_end.isoformat() + "Z"})
+    if _existing(notice.id, user.id, flat_id) is not None:
+        raise ApiError(409, "already_filed", "您已为这户提交过异议或意见")
+    text = data["text"].strip()
+    if not text:
+        raise ApiError(422, "validation_error", "请填写内容", {"text": ["必填项"]})
+    check = _check_text(user, text)
+    photo_id = _store_photo(data["photo"]) if data.get("photo") else None
+    objection = Objection(notice_id=notice.id, user_id=user.id, flat_id=flat_id, kind=data["kind"], text=text,
+                          photo_id=photo_id, check=check, status="visible" if check == "pass" else "held")
+    try:
+        with db.session.begin_nested():
+            db.session.add(objection)
+    except IntegrityError:
+        raise ApiError(409, "already_filed", "您已为这户提交过异议或意见")
+    current_app.logger.info("objection %s to notice %s by user=%s for flat %s: %s", objection.id, notice.id,
+                            user.id, flat_id, objection.status)
+    return objection
+
+
+def _existing(notice_id, user_id, flat_id):
+    return db.session.scalar(db.select(Objection.id).where(
+        Objection.notice_id == notice_id, Objection.user_id == user_id, Objection.flat_id == flat_id))
+
+
+def objections(user, notice_id):
+    """(notice, staff?, objections, flats the user may still object for): staff of the scope see
+    every objection, a resident their own."""
+    notice, staff = readable_notice(user, notice_id)
+    query = db.select(Objection).where(Objection.notice_id == notice.id).order_by(Objection.id)
+    if not staff:
+        query = query.where(Objection.user_id == user.id)
+    rows = db.session.scalars(query).all()
+    free = []
+    if notice.kind == "publicity":
+        used = {o.flat_id for o in rows if o.user_id == user.id}
+        free = sorted(bound_flats(user, notice) - used)
+    return notice, staff, rows, free
+
+
+def flat_labels(flat_ids):
+    """{flat_id: "1栋1单元101"}."""
+    if not flat_ids:
+        return {}
+    return {fid: f"{b}{u}{room}" for fid, b, u, room in db.session.execute(
+        db.select(Flat.id, Building.name, Unit.name, Flat.room).join(Unit, Flat.unit_id == Unit.id)
+        .join(Building, Unit.building_id == Building.id).where(Flat.id.in_(set(flat_ids))))}
+
+
+def labels_and_names(objections_):
+    """{flat_id: "1栋1单元101"} and {(user_id, flat_id): the binding's name} for these objections."""
+    flat_ids = {o.flat_id for o in objections_}
+    if not flat_ids:
+        return {}, {}
+    labels = flat_labels(flat_ids)
+    names = {(uid, fid): name for uid, fid, name in db.session.execute(
+        db.select(Binding.user_id, Binding.flat_id, Binding.name).where(
+            Binding.flat_id.in_(flat_ids), Binding.status == "approved"))}
+    return labels, names
+
+
+def _staff_objection(user, objection_id):
+    """The objection, for staff who may write to its 公示's scope; 404 for anyone else."""
+    objection = db.session.get(Objection, objection_id)
+    if objection is not None:
+        notice = db.session.get(Notice, objection.notice_id)
+        if may_write(user, notice.scope_type, notice.scope_id):
+            return objection
+    raise ApiError(404, "not_found", "没有找到该异议")
+
+
+def photo_of(user, objection_id):
+    """An objection with a photo, for staff of its scope or its writer; 404 for anyone else."""
+    objection = db.session.get(Objection, objection_id)
+    if objection is not None and objection.photo_id is not None:
+        if objection.user_id == user.id:
+            return objection
+        notice = db.session.get(Notice, objection.notice_id)
+        if may_write(user, notice.scope_type, notice.scope_id):
+            return objection
+    raise ApiError(404, "not_found", "没有找到该照片")
+
+
+def answer(user, objection_id, text):
+    objection = _staff_objection(user, objection_id)
+    if objection.status == "rejected":
+        raise ApiError(409, "rejected", "该内容已不予公开，无需答复")
+    objection.answer, objection.answered_by_id, objection.answered_at = text, user.id, utcnow()
+    return objection
+
+
+def release(user, objection_id):
+    """A held objection (msgSecCheck said review) made visible by staff who read it."""
+    objection = _staff_objection(user, objection_id)
+    if objection.status != "held":
+        raise ApiError(409, "not_held", "只有待审核的内容可以公开", {"status": objection.status})
+    objection.status = "visible"
+    return objection
+
+
+def reject(user, objection_id, reason):
+    """A held objection not made visible, with the reason its writer reads."""
+    objection = _staff_objection(user, objection_id)
+    if objection.status != "held":
+        raise ApiError(409, "not_held", "只有待审核的内容可以不予公开", {"status": objection.status})
+    objection.status, objection.reason = "rejected", reason
+    return objection
+
+
+def objecting_flats(notice_id):
+    """Flats with a visible objection (kind objection) to this 公示: the veto's explicit objectors."""
+    return set(db.session.scalars(db.select(Objection.flat_id).distinct().where(
+        Objection.notice_id == notice_id, Objection.kind == "objection", Objection.status == "visible")))
+
+
+def check_objection_notice(compound_id, notice_id):
+    """A consultation's rule may name a 公示 of its own compound only."""
+    notice = db.session.get(Notice, notice_id)
+    if notice is None or notice.kind != "publicity" or notice.compound_id != compound_id:
+        raise ApiError(422, "validation_error", "表决规则有误",
+                       {"rule": ["objection_notice_id 应为本小区的一条公示"]})
+
+
+def end_due(now=None):
+    """Record the end of every 公示 whose period is over: ended_at and the number of flats with a
+    visible objection. Once: the UPDATE only takes a row whose ended_at is still empty, so a second
+    scheduler's run changes nothing."""
+    now = now or utcnow()
+    due = db.session.scalars(db.select(Notice.id).where(
+        Notice.kind == "publicity", Notice.ended_at.is_(None), Notice.period_end <= now).order_by(Notice.id)).all()
+    ended = []
+    for notice_id in due:
+        count = len(objecting_flats(notice_id))
+        done = db.session.execute(db.update(Notice).where(Notice.id == notice_id, Notice.ended_at.is_(None))
+                                  .values(ended_at=now, objection_count=count)).rowcount
+        db.session.commit()
+        if done:
+            ended.append(notice_id)
+            current_app.logger.info("publicity %s ended with %d objecting flats", notice_id, count)
+    return ended

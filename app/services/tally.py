@@ -43,9 +43,14 @@ class RollFlat:
     label: str = ""
 
 
-def expand_rule(preset="major", thresholds=(), required_consent_flat_ids=(), objection_veto=False):
+def expand_rule(preset="major", thresholds=(), required_consent_flat_ids=(), objection_veto=False,
+                objection_notice_id=None):
     """The rule as stored: the preset's thresholds plus local ones, nothing left to interpretation.
-    A rule that cannot be counted is a ValueError whose message is Chinese: the API shows it as is."""
+    A rule that cannot be counted is a ValueError whose message is Chinese: the API shows it as is.
+    objection_notice_id names a 公示 whose visible objections count as explicit objections for the
+    veto (only with objection_veto; the key is stored only when named)."""
+    if objection_notice_id is not None and not objection_veto:
+        raise ValueError("指定了异议公示（objection_notice_id）时须启用明确反对否决（objection_veto）")
     if preset not in PRESETS and preset != "none":
         raise ValueError(f"未知的规则预设 {preset}（应为 major、ordinary 或 none）")
     rows = [dict(t) for t in PRESETS.get(preset, [])]
@@ -67,12 +72,15 @@ def expand_rule(preset="major", thresholds=(), required_consent_flat_ids=(), obj
         rows.append(row)
     if not rows:
         raise ValueError("规则至少需要一个门槛")
-    return {
+    rule = {
         "preset": preset,
         "thresholds": rows,
         "required_consent_flat_ids": sorted(set(int(i) for i in required_consent_flat_ids)),
         "objection_veto": bool(objection_veto),
     }
+    if objection_notice_id is not None:
+        rule["objection_notice_id"] = int(objection_notice_id)
+    return rule
 
 
 def _meets(value, base, share, strict):
@@ -109,10 +117,12 @@ def _needed_of_participants(value, base, share, strict, integer):
     return need or (1 if integer else CENT)  # a base of zero: at least someone has to take part
 
 
-def count(roll, votes, rule, option_labels=None):
+def count(roll, votes, rule, option_labels=None, objecting_flats=()):
     """The full tally: totals, participation, approval, choices, local conditions, per building.
 
-    roll: [RollFlat]; votes: {person_key: choice} for persons whose ballot counts.
+    roll: [RollFlat]; votes: {person_key: choice} for persons whose ballot counts; objecting_flats:
+    ids of flats with a visible objection to the 公示 the rule names (rule["objection_notice_id"]):
+    the persons of those flats object explicitly for the veto, whatever they voted.
     """
     option_labels = option_labels or {AGREE: "同意", DISAGREE: "不同意", ABSTAIN: "弃权"}
     persons_area = defaultdict(Decimal)
@@ -158,7 +168,11 @@ def count(roll, votes, rule, option_labels=None):
     by_flat = {f.flat_id: f for f in roll}
     missing = [by_flat[i].label or str(i) for i in sorted(required_ids) if i not in by_flat or votes.get(by_flat[i].person_key) != AGREE]
     required = {"flats": sorted(required_ids), "missing": missing, "met": not missing}
-    objections = choices.get(DISAGREE, {"persons": 0})["persons"]
+    objectors = {person for person, choice in votes.items() if choice == DISAGREE and person in persons_area}
+    if rule.get("objection_notice_id") is not None:
+        objecting = set(objecting_flats)
+        objectors |= {f.person_key for f in roll if f.flat_id in objecting}
+    objections = len(objectors)
     veto = {"enabled": bool(rule.get("objection_veto")), "objections": objections,
             "met": not (rule.get("objection_veto") and objections > 0)}
     passed = participation["met"] and approval["met"] and required["met"] and veto["met"]

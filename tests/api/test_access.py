@@ -2,7 +2,7 @@
 import pytest
 
 from app.extensions import db as _db
-from app.models import Binding, InboxItem
+from app.models import Binding, Blob, InboxItem, Objection
 from app.services import ballots as ballot_service
 from tests import factories
 
@@ -37,14 +37,31 @@ def world(app, db, client, login):
     paper = ballot_service.enter_paper(gw1, c.id, b1.units[0].flats[1].id, "agree", factories.signature_png())
     item = InboxItem(user_id=factories.user("victim").id, title="停水通知", body="明日停水")
     _db.session.add(item)
+    from datetime import timedelta
+
+    from app.models.places import utcnow
+    from app.services import notices
+
+    publicity, _, _ = notices.create(gw1, {"kind": "publicity", "scope": {"type": "building", "id": b1.id},
+                                           "title": "公示", "body": "公示",
+                                           "period": {"start": utcnow(), "end": utcnow() + timedelta(days=7)}})
+    photo = Blob(sha256="0" * 64, mimetype="image/png", data=b"\x89PNG")
+    _db.session.add(photo)
+    _db.session.flush()
+    objection = Objection(notice_id=publicity.id, user_id=factories.user("victim").id, flat_id=flat1.id,
+                          kind="objection", text="反对", check="review", status="held", photo_id=photo.id)
+    _db.session.add(objection)
     _db.session.commit()
     world_flat = flat1.id
     return {
         "ids": {"binding_id": resp.json["data"]["id"], "building_id": b1.id, "consultation_id": c.id,
-                "ballot_id": paper.id, "flat_id": world_flat, "item_id": item.id},
+                "ballot_id": paper.id, "flat_id": world_flat, "item_id": item.id, "notice_id": publicity.id,
+                "objection_id": objection.id},
         "bodies": {
             "/ballots": {"flat_id": world_flat, "choice": "agree", "signature": factories.signature_png()},
             "/paper-ballots": {"flat_id": world_flat, "choice": "agree", "photo": factories.signature_png()},
+            "/objections": {"flat_id": world_flat, "kind": "objection", "text": "试探"},
+            "/answer": {"answer": "试探"},
         },
         "intruders": {
             "anonymous": {},

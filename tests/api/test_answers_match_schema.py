@@ -206,6 +206,24 @@ def test_every_operation_answers_what_its_schema_declares(app, db, client, check
     check("post", f"/api/v1/inbox/{box['items'][0]['id']}/read", headers=owner)
     check("post", "/api/v1/inbox/read-all", headers=owner)
 
+    # a 公示 on the consultation with its objection period: an opinion held by WeChat's check, shown
+    # with its photo, released and answered; another held one refused
+    period = {"start": utcnow().isoformat() + "Z", "end": (utcnow() + timedelta(days=7)).isoformat() + "Z"}
+    publicities = [check("post", "/api/v1/notices", 201, headers=staff, json={
+        "kind": "publicity", "scope": {"type": "compound", "id": comp.id}, "title": f"公示{i}", "body": "方案公示",
+        "period": period, "subject": {"type": "consultation", "id": cid}})["data"] for i in (1, 2)]
+    assert check("get", "/api/v1/inbox", headers=owner)["data"]["items"][0]["publicity"]["objections_open"]
+    filed = [check("post", f"/api/v1/notices/{p['id']}/objections", 201, headers=owner, json={
+        "flat_id": ids["flat"][0], "kind": "opinion", "text": "可以私下交易吗", "photo": factories.signature_png()})["data"]
+        for p in publicities]
+    assert filed[0]["status"] == "held"
+    check("get", f"/api/v1/notices/{publicities[0]['id']}/objections", headers=owner)
+    check("get", f"/api/v1/objections/{filed[0]['id']}/photo", headers=staff)
+    check("post", f"/api/v1/objections/{filed[0]['id']}/release", headers=staff)
+    check("post", f"/api/v1/objections/{filed[0]['id']}/answer", headers=staff, json={"answer": "已收到，谢谢"})
+    check("post", f"/api/v1/objections/{filed[1]['id']}/reject", headers=staff, json={"reason": "与公示无关"})
+    assert check("get", f"/api/v1/notices/{publicities[0]['id']}/objections", headers=staff)["data"]["objections"]
+
     # subscribe consent, and the outbox as staff read it
     check("get", "/api/v1/subscriptions", headers=owner)
     check("post", "/api/v1/subscriptions", headers=owner, json={"accepted": ["notice", "ballot_reminder"]})
