@@ -282,8 +282,9 @@ def enqueue_many(messages):
         statement = pg_insert(table).on_conflict_do_nothing()
     else:  # pragma: no cover - a database the project does not run on
         return {r["dedupe_key"] for r in rows if _insert_or_ignore(table, r)}
-    # One multi-row VALUES statement (not executemany): its RETURNING names the rows inserted.
-    return set(db.session.scalars(statement.values(rows).returning(table.c.dedupe_key)))
+    # Executemany with RETURNING: SQLAlchemy sends it as multi-row VALUES statements ("insertmanyvalues",
+    # compiled once), and RETURNING names the rows inserted.
+    return set(db.session.execute(statement.returning(table.c.dedupe_key), rows).scalars())
 
 
 # ---------------------------------------------------------------- quotas

@@ -6,7 +6,7 @@ job twice, or two schedulers at once, plans each reminder once; each also lands 
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, insert, or_
+from sqlalchemy import insert
 
 from app.extensions import db
 from app.models import Binding, Consultation, InboxItem, RollEntry, VoteSlot
@@ -62,29 +62,33 @@ BATCH = 1000  # unanswered rows read, and messages inserted, per statement
 
 
 def _unanswered_batches(consultation_id, size=BATCH):
-    """`_unanswered` page after page (keyset on flat id, user id): memory stays one page whatever
-    the roll's size, and no result is left open while the page's messages are written."""
-    after = None
+    """`_unanswered` page after page: the next `size` flats of the roll (by flat id, on the roll's
+    unique index), then the unanswered bindings of those flats. Memory stays one page whatever the
+    roll's size, each page is an index range (no scan from the start), and no result is left open
+    while the page's messages are written."""
+    after = 0
     while True:
-        query = (
+        flat_ids = db.session.scalars(
+            db.select(RollEntry.flat_id)
+            .where(RollEntry.consultation_id == consultation_id, RollEntry.flat_id > after)
+            .order_by(RollEntry.flat_id).limit(size)
+        ).all()
+        if not flat_ids:
+            return
+        rows = db.session.execute(
             db.select(Binding.user_id, RollEntry.flat_id, RollEntry.label)
             .join(Binding, (Binding.flat_id == RollEntry.flat_id) & (Binding.status == "approved"))
             .join(VoteSlot, (VoteSlot.consultation_id == RollEntry.consultation_id)
                   & (VoteSlot.person_key == RollEntry.person_key))
-            .where(RollEntry.consultation_id == consultation_id, VoteSlot.ballot_id.is_(None))
+            .where(RollEntry.consultation_id == consultation_id, RollEntry.flat_id >= flat_ids[0],
+                   RollEntry.flat_id <= flat_ids[-1], VoteSlot.ballot_id.is_(None))
             .order_by(RollEntry.flat_id, Binding.user_id)
-            .limit(size)
-        )
-        if after is not None:
-            query = query.where(or_(RollEntry.flat_id > after[1],
-                                    and_(RollEntry.flat_id == after[1], Binding.user_id > after[0])))
-        rows = db.session.execute(query).all()
-        if not rows:
+        ).all()
+        if rows:
+            yield rows
+        if len(flat_ids) < size:
             return
-        yield rows
-        if len(rows) < size:
-            return
-        after = rows[-1]
+        after = flat_ids[-1]
 
 
 def _plan_one(consultation, now):
