@@ -31,3 +31,28 @@ def written(model, ident, **values):
     if loaded is not None:
         for key, value in values.items():
             set_committed_value(loaded, key, value)
+
+
+def is_transient(exc):
+    """Is this database error one that undid the transaction and may succeed if run again: a
+    deadlock (MySQL 1213), a lock-wait timeout (1205), SQLite's "database is locked"?"""
+    orig = getattr(exc, "orig", exc)
+    code = getattr(orig, "args", (None,))[0] if getattr(orig, "args", None) else None
+    return code in (1205, 1213) or "database is locked" in str(orig)
+
+
+def retrying(work, attempts=4, pause=0.05):
+    """Run work() (a whole transaction that commits) again after a transient database error, rolled
+    back, up to `attempts` times: what jobs do instead of failing on a deadlock another worker caused."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except OperationalError as exc:
+            db.session.rollback()
+            if attempt == attempts or not is_transient(exc):
+                raise
+            time.sleep(pause * attempt)

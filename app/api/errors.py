@@ -1,7 +1,7 @@
 """The one JSON error shape: {"error": {"code", "message", "details"}} with the right HTTP status."""
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.extensions import db
+from app.extensions import db, is_transient
 
 DEFAULTS = {
     400: ("bad_request", "请求有误"),
@@ -56,7 +56,7 @@ def register(app):
         nothing but this request: the client may send it again. Anything else is a real 500."""
         db.session.rollback()
         code = getattr(exc.orig, "args", (None,))[0]
-        if code in (1205, 1213) or "database is locked" in str(exc.orig):
+        if is_transient(exc):
             app.logger.warning("database busy (%s), request undone", code)
             return error_body(503, "busy", "系统繁忙，本次操作未生效，请稍后重试"), 503, {"Retry-After": "1"}
         raise exc

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import and_, exists, insert, or_, select, update
 
-from app.extensions import db
+from app.extensions import db, retrying
 from app.models import Binding, Building, Flat, OutboxMessage, SubscriptionQuota, Unit, User
 from app.models.bindings import ACTIVE
 from app.models.messages import OUTBOX_STATUSES
@@ -367,7 +367,12 @@ def quiet_until(now):
 
 def _claim(now, batch):
     """Claim up to `batch` due rows: (ids claimed for sending, rows moved past the quiet hours).
-    The claim is committed before anything is sent."""
+    The claim is committed before anything is sent; a deadlock with another dispatcher or planner
+    (InnoDB can pick the claim as its victim) is rolled back and the claim made again."""
+    return retrying(lambda: _claim_once(now, batch))
+
+
+def _claim_once(now, batch):
     _begin_immediate_on_sqlite()
     query = (
         select(OutboxMessage.id)
@@ -395,7 +400,12 @@ def _claim(now, batch):
 
 
 def _record(message_id, *, give_back=None, zero_quota=None, **values):
-    """The outcome of one claimed row, committed: only a row still `sending` (ours) is changed."""
+    """The outcome of one claimed row, committed: only a row still `sending` (ours) is changed. A
+    deadlock is retried: an outcome lost after a send would leave the row stuck as `sending`."""
+    retrying(lambda: _record_once(message_id, give_back=give_back, zero_quota=zero_quota, **values))
+
+
+def _record_once(message_id, *, give_back=None, zero_quota=None, **values):
     if give_back:
         _add_quota(*give_back, 1)
     if zero_quota:
@@ -440,13 +450,19 @@ def _deliver(wechat, message_id, now):
     except Exception as exc:  # noqa: BLE001  (whatever the data holds, the row gets a recorded state)
         _record(message_id, status="failed", last_error=f"bad data: {type(exc).__name__}")
         return "failed"
-    if not _spend_quota(user_id, template):
+    def take_quota_and_mark():
+        # Committed before WeChat is asked: the quota is spent, and the row, still `sending`, says
+        # that it may reach WeChat from now on (a row left `sending` without it never did).
+        if not _spend_quota(user_id, template):
+            db.session.rollback()
+            return False
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(last_error=IN_FLIGHT))
+        db.session.commit()
+        return True
+
+    if not retrying(take_quota_and_mark):  # a deadlock here is retried, not left `sending`
         _record(message_id, status="failed", last_error="no_quota")  # the flat joins the door-visit list
         return "no_quota"
-    # Committed before WeChat is asked: the quota is spent, and the row, still `sending`, says that
-    # it may reach WeChat from now on (a row left `sending` without it never did).
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(last_error=IN_FLIGHT))
-    db.session.commit()
 
     attempts += 1
     try:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import insert
 
-from app.extensions import db
+from app.extensions import db, retrying
 from app.models import Binding, Consultation, InboxItem, RollEntry, VoteSlot
 from app.models.places import utcnow
 from app.services import outbox
@@ -47,9 +47,15 @@ def plan(now=None):
     db.session.rollback()
     planned = {}
     for consultation_id in ids:
-        try:
-            planned[consultation_id] = _plan_one(db.session.get(Consultation, consultation_id), now)
+        def one():
+            count = _plan_one(db.session.get(Consultation, consultation_id), now)
             db.session.commit()
+            return count
+
+        try:
+            # A deadlock with the other scheduler's planning or dispatching: rolled back, run again
+            # (the dedupe keys make what the other one planned meanwhile a no-op).
+            planned[consultation_id] = retrying(one)
         except ApiError:
             db.session.rollback()  # a broken freeze: close() and verify say why
         except Exception:
