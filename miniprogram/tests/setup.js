@@ -121,11 +121,12 @@ global.wx = {
 
 global.getApp = () => ({ globalData: {} })
 
-const defaultSubscribe = global.wx.requestSubscribeMessage
+// What a test may replace on wx for itself, put back before the next one.
+const defaults = { ...global.wx }
 
 beforeEach(() => {
   wxFake.reset()
-  global.wx.requestSubscribeMessage = defaultSubscribe
+  Object.assign(global.wx, defaults)
 })
 
 // Every request a test made, and every answer it faked, must be one the backend documents: a page

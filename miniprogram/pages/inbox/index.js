@@ -6,8 +6,8 @@ const largeType = require('../../behaviors/large-type')
 const notices = require('../../services/notices')
 const { newIdempotencyKey } = require('../../utils/request')
 const { beijingText } = require('../../utils/format')
+const { pickPhoto } = require('../../utils/photo')
 
-const PHOTO_MAX_BYTES = 3 * 1024 * 1024
 const TEXT_MAX = 500
 const KINDS = [{ key: 'objection', name: '异议（反对）' }, { key: 'opinion', name: '意见或建议' }]
 const OUTCOMES = {
@@ -121,28 +121,10 @@ Component({
       this.form({ text: event.detail.value })
     },
     takePhoto() {
-      wx.chooseMedia({
-        count: 1,
-        mediaType: ['image'],
-        sourceType: ['camera', 'album'],
-        sizeType: ['compressed'],
-        success: (res) => {
-          const file = res.tempFiles[0]
-          if (file.size > PHOTO_MAX_BYTES) {
-            this.form({ formError: '照片过大（不超过 3 MB），请换一张' })
-            return
-          }
-          wx.getFileSystemManager().readFile({
-            filePath: file.tempFilePath,
-            encoding: 'base64',
-            success: ({ data }) => {
-              this.photo = data // kept off setData: a photo is far larger than a page's data should be
-              this.form({ photoPath: file.tempFilePath })
-            },
-            fail: () => this.form({ formError: '读取照片失败，请重新选择' }),
-          })
-        },
-      })
+      return pickPhoto().then(({ path, base64 }) => {
+        this.photo = base64
+        this.form({ photoPath: path })
+      }, (error) => error && this.form({ formError: error.message }))
     },
     removePhoto() {
       this.photo = null

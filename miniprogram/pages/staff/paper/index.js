@@ -5,8 +5,8 @@ const largeType = require('../../../behaviors/large-type')
 const consultations = require('../../../services/consultations')
 const { newIdempotencyKey } = require('../../../utils/request')
 const { beijingTime, decoded } = require('../../../utils/format')
+const { pickPhoto } = require('../../../utils/photo')
 
-const PHOTO_MAX_BYTES = 3 * 1024 * 1024 // the backend's limit (app/services/ballots.py)
 const STATUS_TEXT = {
   unconfirmed: '⋯ 待第二名工作人员确认',
   current: '✓ 已确认，计入统计',
@@ -92,28 +92,10 @@ Component({
       this.changed({ choice: event.currentTarget.dataset.key })
     },
     takePhoto() {
-      wx.chooseMedia({
-        count: 1,
-        mediaType: ['image'],
-        sourceType: ['camera', 'album'],
-        sizeType: ['compressed'],
-        success: (res) => {
-          const file = res.tempFiles[0]
-          if (file.size > PHOTO_MAX_BYTES) {
-            this.setData({ formError: '⚠ 照片过大（不超过 3 MB），请重新拍摄' })
-            return
-          }
-          wx.getFileSystemManager().readFile({
-            filePath: file.tempFilePath,
-            encoding: 'base64',
-            success: ({ data }) => {
-              this.photo = data // kept off setData: a photo is far larger than a page's data should be
-              this.changed({ photoPath: file.tempFilePath })
-            },
-            fail: () => this.setData({ formError: '⚠ 读取照片失败，请重新拍摄' }),
-          })
-        },
-      })
+      return pickPhoto().then(({ path, base64 }) => {
+        this.photo = base64
+        this.changed({ photoPath: path })
+      }, (error) => error && this.setData({ formError: '⚠ ' + error.message }))
     },
     async enter() {
       if (this.data.busy) return
