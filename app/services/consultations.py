@@ -99,10 +99,16 @@ def can_manage(user, consultation_or_scope):
         scope_type, scope_id = consultation_or_scope.scope_type, consultation_or_scope.scope_id
     else:
         scope_type, scope_id = consultation_or_scope
+    return covers_scope(user, scope_type, scope_id, CREATORS)
+
+
+def covers_scope(user, scope_type, scope_id, roles):
+    """Does one of these roles of the user contain the whole scope (compound, building or unit)?
+    A grid contains its buildings, never a whole compound."""
     building, compound = scope_building(scope_type, scope_id)
     if compound is None:
         return False
-    for role in scopes.roles_of(user, *CREATORS):
+    for role in scopes.roles_of(user, *roles):
         if scopes.covers(role, building) if building is not None else scopes.covers_compound(role, compound):
             return True
     return False

@@ -19,33 +19,15 @@ from app.extensions import db
 from app.models import Binding, Blob, Building, Compound, Consultation, Flat, InboxItem, Notice, Objection, Unit
 from app.models.places import utcnow
 from app.services import scopes
+from app.services.consultations import covers_scope, scope_building
 
 WRITERS = ("grid_worker", "committee", "community_staff", "street_officer", "district_officer", "admin")
 NOTICE_PAGE = "pages/inbox/index"
 
 
-def _scope_place(scope_type, scope_id):
-    """(building or None, compound) a scope names; (None, None) when it names nothing."""
-    if scope_type == "compound":
-        compound = db.session.get(Compound, scope_id)
-        return None, compound
-    if scope_type == "building":
-        building = db.session.get(Building, scope_id)
-    else:
-        unit = db.session.get(Unit, scope_id)
-        building = unit.building if unit else None
-    return (building, building.compound) if building else (None, None)
-
-
 def may_write(user, scope_type, scope_id):
     """Does one of the user's writer roles cover the whole scope? (A grid covers buildings, never a compound.)"""
-    building, compound = _scope_place(scope_type, scope_id)
-    if compound is None:
-        return False
-    for role in scopes.roles_of(user, *WRITERS):
-        if scopes.covers(role, building) if building is not None else scopes.covers_compound(role, compound):
-            return True
-    return False
+    return covers_scope(user, scope_type, scope_id, WRITERS)
 
 
 def writable_scopes(user):
@@ -102,7 +84,7 @@ def create(user, data):
     """Write a notice (or a 公示 with its period) to a scope inside the writer's own; it lands in
     every bound resident's inbox."""
     scope_type, scope_id = data["scope"]["type"], data["scope"]["id"]
-    building, compound = _scope_place(scope_type, scope_id)
+    building, compound = scope_building(scope_type, scope_id)
     if compound is None:
         raise ApiError(404, "not_found", "没有找到通知范围")
     if not may_write(user, scope_type, scope_id):
@@ -162,7 +144,7 @@ def staff_notices(user):
 
 
 def _scope_visible(user, notice):
-    building, compound = _scope_place(notice.scope_type, notice.scope_id)
+    building, compound = scope_building(notice.scope_type, notice.scope_id)
     if building is not None:
         return scopes.can(user, building, *WRITERS)
     return any(scopes.can(user, b, *WRITERS) for b in compound.buildings)
