@@ -10,9 +10,10 @@ from app.api.evidence import bp as evidence
 from app.api.health import bp as health
 from app.api.outbox import bp as outbox
 from app.api.notices import bp as notices
+from app.api.plans import bp as plans
 from app.api.scan import bp as scan
 from app.api.subscriptions import bp as subscriptions
 
 # inputs first: its <int:...> converter (ids 1 .. 2^31-1, else 422) must be there before any route.
 BLUEPRINTS = [inputs.bp, docs, health, auth, scan, bindings, buildings, consultations, evidence, notices,
-              subscriptions, outbox]
+              plans, subscriptions, outbox]

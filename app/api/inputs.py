@@ -107,6 +107,20 @@ class DateTime(_fields.AwareDateTime):
         return value
 
 
+class Date(_fields.Date):
+    """A calendar day (ISO 8601, "2026-11-28") in the years 2000-2100."""
+
+    default_error_messages = {"range": f"日期应在 {YEARS[0]} 年到 {YEARS[1]} 年之间"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or len(value) > 10:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if not YEARS[0] <= value.year <= YEARS[1]:
+            raise self.make_error("range")
+        return value
+
+
 # ---------------------------------------------------------------- the JSON body
 
 class _NotJSON(ValueError):

@@ -21,6 +21,8 @@ from app.models.consultations import KINDS, SCOPES
 from app.models.consultations import STATUSES as CONSULTATION_STATUSES
 from app.services.ballots import STATUS_NAMES as BALLOT_STATUSES
 from app.models.messages import OUTBOX_STATUSES
+from app.models.contributions import METHODS, PAYMENT_STATES, PLEDGE_STATUSES, STANDARDS
+from app.models.contributions import STATUSES as PLAN_STATUSES
 
 CHANNELS = ["online", "paper"]
 PRESETS = ["major", "ordinary", "none"]
@@ -448,6 +450,283 @@ class OutboxItem(Schema):
     subject = Text(nullable=True)
     flat_id = Int(nullable=True)
     flat_label = Text(nullable=True)
+
+
+# ---------------------------------------------------------------- contribution plans (app.services.plan_views)
+
+class Subsidy(Schema):
+    name = Text()
+    amount_fen = Int()
+
+
+class Standard(Schema):
+    type = Enum(STANDARDS)
+    type_name = Text()
+    coefficients = Dict(required=True, allow_none=True, keys=String(), values=String(),
+                        metadata={"description": "楼层或房屋 id → 系数（十进制字符串）"})
+    default = Text(nullable=True)
+
+
+class ItemScope(Schema):
+    type = Enum(["building", "unit"])
+    id = Int()
+
+
+class PlanItem(Schema):
+    key = Text()
+    name = Text()
+    required = Bool()
+    cost_fen = Int()
+    subsidies = Many(Subsidy)
+    share_fen = Int(metadata={"description": "居民分摊额 = 造价 − 补贴（分）"})
+    standard = One(Standard)
+    standard_text = Text()
+    allow_less = Bool()
+    applies_to = One(ItemScope, nullable=True, metadata={"description": "只由这一楼栋或单元分摊；null：方案内全部房屋"})
+
+
+class MethodName(Schema):
+    method = Enum(METHODS)
+    name = Text()
+
+
+class FundingRule(Schema):
+    required_items = Bool()
+    min_flat_share = Text(nullable=True)
+    required_flat_ids = Many(Integer())
+
+
+class PlanOutcome(Schema):
+    funded = Bool()
+    decided_at = Time()
+
+
+class FlatAmount(Schema):
+    item = Text()
+    name = Text()
+    required = Bool()
+    amount_fen = Int()
+    weight = Text(metadata={"description": "本户权重（精确十进制）"})
+    explanation = Text(metadata={"description": "计算过程，例如 面积 × 系数 ÷ 总权重 × 居民分摊"})
+
+
+class PledgeLine(Schema):
+    item = Text()
+    name = Text()
+    method = Enum(METHODS)
+    method_name = Text()
+    amount_fen = Int()
+    hours = Int(nullable=True)
+    note = Text()
+    due_fen = Int()
+    paid_fen = Int()
+
+
+class PlanPaymentRecord(Schema):
+    id = Int()
+    kind = Enum(["payment", "refund"])
+    kind_name = Text()
+    amount_fen = Int()
+    allocation = Dict(required=True, keys=String(), values=Integer(), metadata={"description": "项目 → 分"})
+    method = Enum(METHODS)
+    method_name = Text()
+    paid_on = String(required=True, metadata={"format": "date"})
+    reference = Text()
+    has_photo = Bool()
+    recorded_at = Time()
+
+
+class PledgePlan(Schema):
+    id = Int()
+    title = Text()
+    status = Enum(PLAN_STATUSES)
+    status_name = Text()
+
+
+class Pledge(Schema):
+    id = Int()
+    plan = One(PledgePlan)
+    flat_id = Int()
+    room = Text(nullable=True)
+    channel = Enum(CHANNELS)
+    channel_name = Text()
+    status = Enum(PLEDGE_STATUSES)
+    status_name = Text()
+    lines = Many(PledgeLine)
+    total_fen = Int()
+    receipt = Text()
+    signed_at = Time()
+    confirmed_at = Time(nullable=True)
+    content_hash = Text()
+    state = Enum(PAYMENT_STATES, nullable=True, metadata={"description": "只对该户当前有效的承诺给出"})
+    state_name = Text()
+    paid_fen = Int(metadata={"description": "已缴减已退（分）"})
+    refunded_fen = Int()
+    payments = Many(PlanPaymentRecord)
+
+
+class PlanFlatPart(Schema):
+    flat_id = Int()
+    room = Text()
+    area = Area()
+    floor = Int()
+    due_fen = Int()
+    items = Many(FlatAmount)
+    relation = Text(nullable=True)
+    pledged = Bool()
+    pledge = One(Pledge, nullable=True, metadata={"description": "家庭成员和租户看不到承诺内容：null"})
+    state = Enum(PAYMENT_STATES)
+    state_name = Text()
+    paid_fen = Int()
+
+
+class PlanScope(Schema):
+    type = Enum(SCOPES)
+    id = Int()
+    name = Text(nullable=True)
+
+
+class Plan(Schema):
+    id = Int()
+    title = Text()
+    body = Text()
+    scope = One(PlanScope)
+    compound = One(PlaceRef)
+    status = Enum(PLAN_STATUSES)
+    status_name = Text()
+    closes_at = Time()
+    opened_at = Time(nullable=True)
+    closed_at = Time(nullable=True)
+    digest = Text(nullable=True, metadata={"description": "开始时冻结的方案与各户金额的摘要"})
+    items = Many(PlanItem)
+    methods = Many(MethodName)
+    labour_rate_fen = Int(nullable=True)
+    funding_rule = One(FundingRule)
+    rounding = Text()
+    accepting = Bool()
+    outcome = One(PlanOutcome, nullable=True)
+    flat = One(PlanFlatPart, nullable=True)
+
+
+class PledgeReceipt(Schema):
+    id = Int()
+    receipt = Text()
+    status = Enum(PLEDGE_STATUSES)
+    status_name = Text()
+    total_fen = Int()
+
+
+class PlanTallyItem(Schema):
+    key = Text()
+    name = Text()
+    required = Bool()
+    cost_fen = Int()
+    subsidy_fen = Int()
+    share_fen = Int()
+    pledged_fen = Int()
+    paid_fen = Int()
+    flats_pledging = Int()
+    missing_fen = Int()
+
+
+class PlanTallyMethod(Schema):
+    method = Enum(METHODS)
+    name = Text()
+    pledged_fen = Int()
+    paid_fen = Int()
+
+
+class PlanTallyUnit(Schema):
+    id = Int()
+    name = Text(nullable=True)
+    due_fen = Int()
+    pledged_fen = Int()
+    paid_fen = Int()
+    flats = Int()
+    flats_pledging = Int()
+
+
+class PlanTallyBuilding(PlanTallyUnit):
+    units = Many(PlanTallyUnit)
+
+
+class PlanTallyPlan(Schema):
+    id = Int()
+    status = Enum(PLAN_STATUSES)
+    digest = Text(nullable=True)
+
+
+class PlanTotals(Schema):
+    due_fen = Int()
+    pledged_fen = Int()
+    paid_fen = Int()
+    refunded_fen = Int()
+    net_paid_fen = Int()
+
+
+class PlanFlatCounts(Schema):
+    total = Int()
+    liable = Int(metadata={"description": "应分摊金额大于 0 的户数"})
+    pledging = Int()
+    paid = Int()
+
+
+class PlanPersons(Schema):
+    total = Int()
+    pledging = Int()
+
+
+class PlanArea(Schema):
+    total = Area()
+    pledging = Area()
+
+
+class FundingPart(Schema):
+    part = Enum(["required_items", "min_flat_share", "required_flats"])
+    met = Bool()
+    text = Text()
+    missing = Text()
+
+
+class StoredOutcome(PlanOutcome):
+    digest = Text()
+    pledged_fen = Int()
+
+
+class RefundDue(Schema):
+    flat_id = Int()
+    room = Text()
+    pledge_id = Int(nullable=True)
+    net_paid_fen = Int()
+
+
+class PlanTally(Schema):
+    plan = One(PlanTallyPlan)
+    target_fen = Int()
+    required_target_fen = Int()
+    totals = One(PlanTotals)
+    items = Many(PlanTallyItem)
+    methods = Many(PlanTallyMethod)
+    buildings = Many(PlanTallyBuilding)
+    flats = One(PlanFlatCounts)
+    persons = One(PlanPersons)
+    area = One(PlanArea)
+    funding_rule = One(FundingRule)
+    parts = Many(FundingPart)
+    funded = Bool(metadata={"description": "按当前承诺是否已达成；截止后以 outcome 为准"})
+    still_missing = Many(String())
+    outcome = One(StoredOutcome, nullable=True)
+    refunds_due = Many(RefundDue)
+
+
+class PlanPendingFlat(Schema):
+    flat_id = Int()
+    room = Text()
+    floor = Int()
+    area = Area()
+    due_fen = Int()
+    developer_held = Bool()
+    owner = One(MaskedPerson, nullable=True)
 
 
 def envelope(data, many=False, name=None):

@@ -5,13 +5,14 @@ surrogates; multiline for free text), Id (a JSON integer of 1 .. 2^31-1; in_quer
 strings), DateTime (years 2000-2100, Beijing time when no zone is given). Unknown fields are refused.
 """
 from apiflask import Schema
-from apiflask.fields import Boolean, List, Nested
+from apiflask.fields import Boolean, Dict, List, Nested
 from apiflask.validators import Length, OneOf, Regexp
 
-from app.api.inputs import DateTime, Id, String
+from app.api.inputs import Date, DateTime, Id, Integer, String
 
 from app.models.bindings import RELATIONS
 from app.models.consultations import KINDS
+from app.models.contributions import METHODS, STANDARDS
 
 
 class CodeIn(Schema):
@@ -85,3 +86,88 @@ class PaperBallotIn(Schema):
     flat_id = Id(required=True)
     choice = String(required=True, validate=Length(1, 32))
     photo = String(required=True)  # size and format: ballots.decode_image (413, 422)
+
+
+# ---------------------------------------------------------------- contribution plans
+
+FEN = {"minimum": 0, "maximum": 2**31 - 1}
+DECIMAL = Regexp(r"^\d{1,3}(\.\d{1,4})?$", error="应为 0 到 100 之间、最多 4 位小数的数，例如 0.6")
+FRACTION = Regexp(r"^[1-9]\d{0,5}/[1-9]\d{0,5}$", error="应为分数，例如 2/3")
+
+
+class SubsidyIn(Schema):
+    name = String(required=True, validate=Length(1, 30, error="补贴名称 1 到 30 个字"))
+    amount_fen = Integer(required=True, **FEN)
+
+
+class StandardIn(Schema):
+    type = String(required=True, validate=OneOf(list(STANDARDS), error="应为 " + "、".join(STANDARDS)))
+    coefficients = Dict(keys=String(validate=Regexp(r"^-?\d{1,10}$", error="键应为楼层（整数）或房屋 id")),
+                        values=String(validate=DECIMAL), load_default=None,
+                        metadata={"description": "floor_coefficient：{楼层: 系数}；flat_coefficient：{房屋 id: 系数}"})
+    default = String(load_default="1", validate=DECIMAL, metadata={"description": "flat_coefficient 未列出房屋的系数"})
+
+
+class ItemScopeIn(Schema):
+    type = String(required=True, validate=OneOf(["building", "unit"], error="应为 building 或 unit"))
+    id = Id(required=True)
+
+
+class PlanItemIn(Schema):
+    key = String(load_default=None, validate=Regexp(r"^[a-z0-9_]{1,32}$", error="应为 1 到 32 个小写字母、数字或下划线"))
+    name = String(required=True, validate=Length(1, 30, error="项目名称 1 到 30 个字"))
+    required = Boolean(load_default=True)
+    cost_fen = Integer(required=True, **FEN, metadata={"description": "造价（分）"})
+    subsidies = List(Nested(SubsidyIn), load_default=[], validate=Length(0, 10))
+    standard = Nested(StandardIn, required=True)
+    allow_less = Boolean(load_default=False, metadata={"description": "是否允许承诺少于应缴金额"})
+    applies_to = Nested(ItemScopeIn, load_default=None,
+                        metadata={"description": "只由方案范围内这一楼栋或单元的房屋分摊（例如每个单元一部电梯）；缺省为全部房屋"})
+
+
+class FundingRuleIn(Schema):
+    required_items = Boolean(load_default=True, metadata={"description": "每个必选项目承诺额不低于居民分摊额"})
+    min_flat_share = String(load_default=None, validate=FRACTION,
+                            metadata={"description": "承诺户数占应分摊户数的最低比例，例如 2/3"})
+    required_flat_ids = List(Id(), load_default=[], validate=Length(0, 1000))
+
+
+class PlanIn(Schema):
+    scope = Nested(ScopeIn, required=True)
+    title = String(required=True, validate=Length(1, 100))
+    body = String(load_default="", multiline=True, validate=Length(0, 5000))
+    items = List(Nested(PlanItemIn), required=True, validate=Length(1, 20))
+    methods = List(String(validate=OneOf(list(METHODS))), required=True, validate=Length(1, len(METHODS)))
+    labour_rate_fen = Integer(load_default=None, minimum=1, maximum=10**6,
+                              metadata={"description": "投工投劳每小时折算金额（分）"})
+    funding_rule = Nested(FundingRuleIn, load_default=lambda: FundingRuleIn().load({}))
+    closes_at = DateTime(required=True)
+
+
+class PledgeLineIn(Schema):
+    item = String(required=True, validate=Length(1, 32))
+    method = String(required=True, validate=OneOf(list(METHODS)))
+    amount_fen = Integer(load_default=None, **FEN, metadata={"description": "默认为应缴金额"})
+    hours = Integer(load_default=None, minimum=1, maximum=10000, metadata={"description": "投工投劳的工时"})
+    note = String(load_default="", validate=Length(0, 100), metadata={"description": "实物等说明"})
+
+
+class PledgeIn(Schema):
+    flat_id = Id(required=True)
+    lines = List(Nested(PledgeLineIn), required=True, validate=Length(1, 20))
+    signature = String(required=True)  # size and format: ballots.decode_image (413, 422)
+
+
+class PaperPledgeIn(Schema):
+    flat_id = Id(required=True)
+    lines = List(Nested(PledgeLineIn), required=True, validate=Length(1, 20))
+    photo = String(required=True)
+
+
+class PaymentIn(Schema):
+    amount_fen = Integer(required=True, minimum=1, maximum=2**31 - 1)
+    method = String(required=True, validate=OneOf(list(METHODS)))
+    paid_on = Date(required=True)
+    reference = String(load_default="", validate=Length(0, 64, error="凭证号不超过 64 个字符"))
+    item = String(load_default=None, validate=Length(1, 32), metadata={"description": "只登记到该项目；缺省按项目顺序分配"})
+    photo = String(load_default=None, metadata={"description": "凭证照片（JPEG/PNG，base64）"})

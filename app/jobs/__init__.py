@@ -21,6 +21,17 @@ def close_due_consultations(app):
         return closed
 
 
+def close_due_plans(app):
+    """Close every contribution plan past its frozen deadline and store its outcome (funded or not)."""
+    from app.services.plans import close_due
+
+    with app.app_context():
+        closed = close_due()
+        if closed:
+            log.info("closed plans %s", closed)
+        return closed
+
+
 def open_due_consultations(app):
     """Open drafts whose opens_at has come: the roll is frozen then."""
     from app.services.consultations import open_due
@@ -104,6 +115,7 @@ JOBS = [
     # (function, seconds between runs)
     (open_due_consultations, 60),
     (close_due_consultations, 60),
+    (close_due_plans, 60),
     (seal_open_consultations, SEAL_EVERY_SECONDS),
     (plan_reminders, 600),
     (dispatch_outbox, 30),

@@ -13,6 +13,7 @@ ROLES = {
     "community_staff": ("社区工作人员", "community"),
     "street_officer": ("街道干部", "street"),
     "district_officer": ("区住建干部", "district"),
+    "treasurer": ("小区出纳（出资收付）", "compound"),
     "admin": ("系统管理员", None),
 }
 

@@ -17,7 +17,7 @@ where the rules allow two forms:
   zero is "零元整"; a negative amount begins with 负.
 """
 import io
-from datetime import timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -94,9 +94,10 @@ def beijing(value, fmt="%Y年%m月%d日 %H:%M"):
 
 
 def _beijing_naive(value):
-    """For a spreadsheet cell: Beijing wall time without a zone (Excel has none)."""
-    if value is None:
-        return None
+    """For a spreadsheet cell: Beijing wall time without a zone (Excel has none); a calendar day
+    (a payment's date, already a Beijing day) stays as it is."""
+    if value is None or not isinstance(value, datetime):
+        return value
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(SHANGHAI).replace(tzinfo=None)
@@ -463,6 +464,7 @@ def agreement_pdf(doc: dict) -> bytes:
 KINDS = (("due", "应缴"), ("pledged", "承诺"), ("paid", "已缴"))
 MONEY_FORMAT = "#,##0.00"
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
+DATE_FORMAT = "yyyy-mm-dd"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -554,7 +556,7 @@ def ledger_xlsx(plan: dict, items: list, rows, totals: dict) -> bytes:
                   + money_cells(row)
                   + [cell(row.get("methods") or ""),
                      cell(_beijing_naive(row.get("pledged_at")), TIME_FORMAT),
-                     cell(_beijing_naive(row.get("paid_at")), TIME_FORMAT),
+                     cell(_beijing_naive(row.get("paid_at")), DATE_FORMAT),
                      cell(row.get("receipt") or ""), cell(row.get("state_name") or "")])
     ws.append([cell("合计", font=bold, fill=total_fill), cell(f"{count} 户", font=bold, fill=total_fill)]
               + money_cells(totals, total_fill, bold)

@@ -32,7 +32,125 @@ def verify():
     for name in sorted(chains - {chain_name(c) for c in consultations}):
         problems.append(Problem(name, "征询记录被删除，审计链仍在 / the consultation's row was deleted"))
     problems.extend(_verify_bindings(broken))
+    problems.extend(_verify_plans(broken))
     return problems
+
+
+def _verify_plans(broken):
+    """Every contribution plan against its chain: the live terms against those frozen, every flat's
+    amounts against the frozen digest, each pledge, payment and refund against the entry that
+    recorded it (edited, inserted or deleted rows named), which pledge counts for each flat, and the
+    stored outcome."""
+    from app.models import ContributionPlan, PlanFlat
+    from app.services.plans import chain_name as plan_chain
+
+    problems = []
+    chains = set(db.session.scalars(db.select(AuditChain.name).where(AuditChain.name.like("plan:%"))))
+    plans = db.session.scalars(db.select(ContributionPlan).order_by(ContributionPlan.id)).all()
+    for plan in plans:
+        name = plan_chain(plan)
+        if name in broken:
+            continue
+        if plan.status == "draft" and name not in chains:
+            if db.session.scalar(db.select(PlanFlat.id).where(PlanFlat.plan_id == plan.id).limit(1)):
+                problems.append(Problem(name, "草稿出资方案却有冻结的各户金额（审计链与状态被抹去） "
+                                              "/ a draft plan holds frozen amounts: its chain and status were erased"))
+            continue
+        problem = _verify_plan(plan, name in chains)
+        if problem:
+            problems.append(Problem(name, problem))
+    for name in sorted(chains - {plan_chain(p) for p in plans}):
+        problems.append(Problem(name, "出资方案记录被删除，审计链仍在 / the plan's row was deleted"))
+    return problems
+
+
+def _verify_plan(plan, has_chain):
+    from app.models import PlanFlat, PlanPayment, PlanResult, Pledge
+    from app.services import pledges as pledge_service
+    from app.services.plans import chain_name as plan_chain
+    from app.services.plans import dues_digest, frozen_terms_of, load_digest_rows
+
+    if not has_chain:
+        return f"状态为 {plan.status} 但没有审计链（未经系统开始） / opened without an audit chain"
+    entries = db.session.scalars(db.select(AuditEntry).where(AuditEntry.chain == plan_chain(plan))
+                                 .order_by(AuditEntry.seq)).all()
+    if not entries or entries[0].kind != "plan_frozen":
+        return "缺少方案冻结记录 / the plan freeze entry is missing"
+    frozen = json.loads(entries[0].payload)
+    live = frozen_terms_of(plan)
+    for key, value in live.items():
+        if frozen.get(key) != value:
+            return f"方案的 {key} 在开始后被改动（与冻结时不符） / the plan's {key} was edited after opening"
+    stripped = [{k: v for k, v in item.items() if k not in ("share_fen", "total_weight", "flats_liable")}
+                for item in frozen["items"]]
+    if stripped != plan.items:
+        return "出资项目、造价、补贴或分摊标准在开始后被改动 / the items were edited after opening"
+    if plan.digest != frozen["digest"]:
+        return "方案摘要被改动 / the plan digest was edited"
+    if dues_digest(*load_digest_rows(plan.id)) != frozen["dues_digest"]:
+        return "各户应缴金额或冻结的房屋被改动（摘要不符） / the frozen amounts were changed (digest mismatch)"
+
+    pledges = {p.id: p for p in db.session.scalars(db.select(Pledge).where(Pledge.plan_id == plan.id))}
+    payments = {p.id: p for p in db.session.scalars(db.select(PlanPayment).where(PlanPayment.plan_id == plan.id))}
+    statuses, current, seen_pledges, seen_payments, reached = {}, {}, set(), set(), "open"
+    for entry in entries[1:]:
+        payload = json.loads(entry.payload)
+        if entry.kind in ("pledge", "paper_pledge_entered", "paper_pledge_confirmed"):
+            pledge = pledges.get(payload["pledge"])
+            if pledge is None:
+                return f"出资承诺 {payload['pledge']} 被删除 / pledge {payload['pledge']} was deleted"
+            if pledge_service.content_hash(pledge) != payload["content_hash"] or pledge.content_hash != payload["content_hash"]:
+                return _pledge_named(pledge, "被改动 / was edited")
+            seen_pledges.add(pledge.id)
+            if entry.kind == "paper_pledge_entered":
+                statuses[pledge.id] = "unconfirmed"
+            else:
+                previous = current.get(pledge.flat_id)
+                if previous is not None:
+                    statuses[previous] = "superseded"
+                statuses[pledge.id], current[pledge.flat_id] = "current", pledge.id
+        elif entry.kind in ("payment", "refund"):
+            payment = payments.get(payload["payment"])
+            if payment is None:
+                return f"缴款/退款记录 {payload['payment']} 被删除 / payment {payload['payment']} was deleted"
+            if pledge_service.content_hash(payment, pledge_service.payment_content) != payload["content_hash"] \
+                    or payment.content_hash != payload["content_hash"] or payment.kind != entry.kind:
+                return f"缴款/退款记录 id {payment.id}（{payment.amount_fen} 分）被改动 / payment {payment.id} was edited"
+            seen_payments.add(payment.id)
+        elif entry.kind == "result":
+            result = db.session.get(PlanResult, entry.subject_id)
+            if result is None or result.plan_id != plan.id:
+                return "出资方案的结果被删除 / the stored outcome was deleted"
+            if audit.sha256(audit.canonical(result.tally)) != payload["content_hash"] \
+                    or result.content_hash != payload["content_hash"] or result.funded != payload["funded"] \
+                    or result.digest != frozen["digest"]:
+                return f"出资方案的结果（id {result.id}）被改动 / the stored outcome (id {result.id}) was edited"
+            reached = "funded" if result.funded else "not_funded"
+    for pledge in pledges.values():
+        if pledge.id not in seen_pledges:
+            return _pledge_named(pledge, "未经系统记录（被插入） / was inserted behind the application's back")
+        if pledge.status != statuses[pledge.id]:
+            return _pledge_named(pledge, f"状态被改动（记录为 {statuses[pledge.id]}，现为 {pledge.status}） / status was edited")
+    for payment in payments.values():
+        if payment.id not in seen_payments:
+            return f"缴款/退款记录 id {payment.id} 未经系统记录（被插入） / payment {payment.id} was inserted"
+    for flat_id, pledge_id in db.session.execute(db.select(PlanFlat.flat_id, PlanFlat.pledge_id)
+                                                 .where(PlanFlat.plan_id == plan.id)):
+        if pledge_id != current.get(flat_id):
+            return f"房屋 id {flat_id} 计入的出资承诺被改动 / the pledge counted for flat {flat_id} was changed"
+    stored = db.session.scalar(db.select(PlanResult.id).where(PlanResult.plan_id == plan.id))
+    if stored is not None and reached == "open":
+        return f"出资方案的结果（id {stored}）未经系统记录（被插入） / an outcome was inserted behind the application's back"
+    if plan.status != reached:
+        return f"出资方案状态被改动（审计链记为 {reached}，现为 {plan.status}） / the status was edited (the chain says {reached})"
+    return None
+
+
+def _pledge_named(pledge, what):
+    from app.models import PlanFlat
+
+    label = db.session.scalar(db.select(PlanFlat.label).filter_by(plan_id=pledge.plan_id, flat_id=pledge.flat_id))
+    return f"出资承诺 id {pledge.id}（{label or pledge.flat_id}，回执 {pledge.receipt}）{what}"
 
 
 def _verify_bindings(broken):

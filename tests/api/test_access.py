@@ -51,17 +51,23 @@ def world(app, db, client, login):
     objection = Objection(notice_id=publicity.id, user_id=factories.user("victim").id, flat_id=flat1.id,
                           kind="objection", text="反对", check="review", status="held", photo_id=photo.id)
     _db.session.add(objection)
+    plan, pledge, payment = _plan_world(b1, gw1)
     _db.session.commit()
     world_flat = flat1.id
+    lines = [{"item": "lift", "method": "direct"}]
     return {
         "ids": {"binding_id": resp.json["data"]["id"], "building_id": b1.id, "consultation_id": c.id,
                 "ballot_id": paper.id, "flat_id": world_flat, "item_id": item.id, "notice_id": publicity.id,
-                "objection_id": objection.id},
+                "objection_id": objection.id, "plan_id": plan.id, "pledge_id": pledge.id, "payment_id": payment.id},
         "bodies": {
             "/ballots": {"flat_id": world_flat, "choice": "agree", "signature": factories.signature_png()},
             "/paper-ballots": {"flat_id": world_flat, "choice": "agree", "photo": factories.signature_png()},
             "/objections": {"flat_id": world_flat, "kind": "objection", "text": "试探"},
             "/answer": {"answer": "试探"},
+            "/pledges": {"flat_id": world_flat, "lines": lines, "signature": factories.signature_png()},
+            "/paper-pledges": {"flat_id": world_flat, "lines": lines, "photo": factories.signature_png()},
+            "/payments": {"amount_fen": 1, "method": "direct", "paid_on": "2026-01-01"},
+            "/refunds": {"amount_fen": 1, "method": "direct", "paid_on": "2026-01-01"},
         },
         "intruders": {
             "anonymous": {},
@@ -71,6 +77,29 @@ def world(app, db, client, login):
         },
         "owner_of_objects": {"victim": victim, "gw1": login("gw1")},
     }
+
+
+def _plan_world(building, grid_worker):
+    """A plan over the victim's building, an owner's pledge on it and a payment with its photo."""
+    from datetime import date, timedelta
+
+    from app.models.places import utcnow
+    from app.services import plans, pledges
+
+    admin = factories.staff("plan-admin", "admin")
+    plan = plans.create(admin, {"scope": {"type": "building", "id": building.id}, "title": "电梯出资",
+                                "items": [{"key": "lift", "name": "电梯", "required": True, "cost_fen": 100_000,
+                                           "standard": {"type": "fixed"}}],
+                                "methods": ["direct"], "closes_at": utcnow() + timedelta(days=3)})
+    plans.open_(admin, plan.id)
+    flat = building.units[0].flats[1]
+    owner = factories.resident("plan-victim", flat)
+    pledge = pledges.sign(owner, plan.id, flat.id, [{"item": "lift", "method": "direct"}], factories.signature_png())
+    payment = pledges.record(admin, pledge.id, "payment", {"amount_fen": 100, "method": "direct",
+                                                            "paid_on": date(2026, 11, 1), "photo": factories.signature_png()})
+    pledges.enter_paper(grid_worker, plan.id, building.units[0].flats[0].id, [{"item": "lift", "method": "direct"}],
+                        factories.signature_png())
+    return plan, pledge, payment
 
 
 def id_routes(app):

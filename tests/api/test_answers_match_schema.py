@@ -234,6 +234,50 @@ def test_every_operation_answers_what_its_schema_declares(app, db, client, check
     _db.session.commit()
     assert check("get", "/api/v1/outbox", headers=worker)["data"]
 
+    # a contribution plan: created, opened, explained to an owner and a tenant, pledged online and on
+    # paper, paid and refunded, tallied, listed, closed (not funded), the ledger and the agreement
+    plan = check("post", "/api/v1/plans", 201, headers=staff, json={
+        "scope": {"type": "building", "id": ids["building"]}, "title": "1栋加装电梯出资", "body": "出资方案",
+        "items": [{"key": "lift", "name": "加装电梯", "cost_fen": 8_000_000,
+                   "subsidies": [{"name": "政府补贴", "amount_fen": 2_000_000}],
+                   "standard": {"type": "floor_coefficient", "coefficients": {"1": "0", "2": "1.2"}},
+                   "applies_to": {"type": "unit", "id": building.units[0].id}},
+                  {"key": "paint", "name": "楼道粉刷", "required": False, "cost_fen": 80_000,
+                   "standard": {"type": "flat_coefficient", "coefficients": {str(ids["flat"][0]): "2"}}}],
+        "methods": ["direct", "labour"], "labour_rate_fen": 2500,
+        "funding_rule": {"min_flat_share": "2/3", "required_flat_ids": [ids["flat"][1]]}, "closes_at": closes_at})["data"]
+    pid = plan["id"]
+    check("get", f"/api/v1/plans/{pid}", headers=staff)
+    check("post", f"/api/v1/plans/{pid}/open", headers=staff)
+    mine = check("get", f"/api/v1/plans/{pid}?flat_id={ids['flat'][0]}", headers=owner)["data"]["flat"]
+    assert mine["items"][0]["explanation"]
+    assert check("get", f"/api/v1/plans?flat_id={ids['flat'][0]}", headers=tenant)["data"][0]["flat"]["pledge"] is None
+    pledged = check("post", f"/api/v1/plans/{pid}/pledges", 201, headers=owner, json={
+        "flat_id": ids["flat"][0], "lines": [{"item": "lift", "method": "direct"},
+                                             {"item": "paint", "method": "labour", "hours": 8}],
+        "signature": factories.signature_png()})["data"]
+    on_paper = check("post", f"/api/v1/plans/{pid}/paper-pledges", 201, headers=worker, json={
+        "flat_id": ids["flat"][3], "lines": [{"item": "lift", "method": "direct"}], "photo": factories.signature_png()})["data"]
+    check("get", f"/api/v1/plans/{pid}/paper-pledges", headers=worker)
+    check("get", f"/api/v1/paper-pledges/{on_paper['id']}/photo", headers=staff)
+    check("post", f"/api/v1/paper-pledges/{on_paper['id']}/confirm", headers=staff)
+    paid = check("post", f"/api/v1/pledges/{pledged['id']}/payments", 201, headers=admin, json={
+        "amount_fen": 10_000, "method": "direct", "paid_on": "2026-11-01", "reference": "转账 001",
+        "photo": factories.signature_png()})["data"]
+    check("get", f"/api/v1/payments/{paid['payments'][0]['id']}/photo", headers=staff)
+    check("get", f"/api/v1/plans/{pid}/pledges", headers=staff)
+    check("get", f"/api/v1/plans/{pid}/tally", headers=staff)
+    check("get", f"/api/v1/plans/{pid}/pending-flats", headers=worker)
+    check("get", f"/api/v1/plans", headers=staff)
+    check("get", "/api/v1/pledges", headers=owner)
+    check("get", f"/api/v1/pledges/{pledged['id']}", headers=owner)
+    check("get", f"/api/v1/pledges/{pledged['id']}/agreement.pdf", headers=owner)
+    check("get", f"/api/v1/plans/{pid}/ledger.xlsx", headers=staff)
+    assert check("post", f"/api/v1/plans/{pid}/close", headers=staff)["data"]["outcome"]["funded"] is False
+    assert check("get", f"/api/v1/plans/{pid}/tally", headers=staff)["data"]["refunds_due"]
+    check("post", f"/api/v1/pledges/{pledged['id']}/refunds", 201, headers=admin, json={
+        "amount_fen": 10_000, "method": "direct", "paid_on": "2026-11-02"})
+
     check("post", "/api/v1/auth/logout?all=1", headers=family)
 
     missed = sorted(check.operations() - check.checked)

@@ -1,0 +1,288 @@
+"""What the API shows of plans and pledges, built in bulk (a constant number of statements for any
+number of plans or pledges), and the documents: the ledger and the signed agreement."""
+import re
+from decimal import Decimal
+from urllib.parse import quote
+
+from app.extensions import db
+from app.models import Blob, Building, Compound, Flat, Owner, PlanDue, PlanFlat, PlanPayment, PlanResult, Pledge, Unit
+from app.models.contributions import METHODS, PAYMENT_STATES, PLEDGE_STATUSES, STANDARDS, STATUSES
+from app.models.places import utcnow
+from app.services import plans as service
+from app.services.pledges import check_lines, paid_by_item, state_of  # noqa: F401
+from app.services.privacy import mask_name
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if value else None
+
+
+def _scope_names(plans):
+    """{(type, id): name} for the plans' scopes, in three statements at most."""
+    names = {}
+    by_type = {}
+    for p in plans:
+        by_type.setdefault(p.scope_type, set()).add(p.scope_id)
+    if by_type.get("compound"):
+        names.update({("compound", i): n for i, n in db.session.execute(
+            db.select(Compound.id, Compound.name).where(Compound.id.in_(by_type["compound"])))})
+    if by_type.get("building"):
+        names.update({("building", i): f"{c}{n}" for i, n, c in db.session.execute(
+            db.select(Building.id, Building.name, Compound.name).join(Compound, Building.compound_id == Compound.id)
+            .where(Building.id.in_(by_type["building"])))})
+    if by_type.get("unit"):
+        names.update({("unit", i): f"{c}{b}{n}" for i, n, b, c in db.session.execute(
+            db.select(Unit.id, Unit.name, Building.name, Compound.name).join(Building, Unit.building_id == Building.id)
+            .join(Compound, Building.compound_id == Compound.id).where(Unit.id.in_(by_type["unit"])))})
+    return names
+
+
+def standard_text(item):
+    standard = item["standard"]
+    kind = standard["type"]
+    if kind == "floor_coefficient":
+        coefs = sorted(standard["coefficients"].items(), key=lambda kv: int(kv[0]))
+        return "按楼层系数 × 专有面积分摊：" + "，".join(f"{f}层 {c}" for f, c in coefs) + "（系数 0 的楼层免于分摊）"
+    if kind == "flat_coefficient":
+        return f"按每户系数分摊（未列出的房屋系数 {standard.get('default', '1')}）"
+    return {"fixed": "每户均摊", "area": "按专有面积分摊"}[kind]
+
+
+def _items(plan, frozen):
+    source = frozen["items"] if frozen else plan.items
+    return [{"key": i["key"], "name": i["name"], "required": i["required"], "cost_fen": i["cost_fen"],
+             "subsidies": [{"name": s["name"], "amount_fen": s["amount_fen"]} for s in i.get("subsidies", [])],
+             "share_fen": service.item_share(i),
+             "standard": {"type": i["standard"]["type"], "type_name": STANDARDS[i["standard"]["type"]],
+                          "coefficients": i["standard"].get("coefficients"),
+                          "default": i["standard"].get("default")},
+             "standard_text": standard_text(i), "allow_less": bool(i.get("allow_less")),
+             "applies_to": i.get("applies_to")} for i in source]
+
+
+def plan_views(plans, user=None, flat_id=None, relation=None):
+    """Plans in a constant number of statements (the flat's part, with flat_id, adds a few per plan)."""
+    if not plans:
+        return []
+    ids = [p.id for p in plans]
+    names = _scope_names(plans)
+    results = {r.plan_id: r for r in db.session.scalars(db.select(PlanResult).where(PlanResult.plan_id.in_(ids)))}
+    frozen = service.terms_many([p for p in plans if p.status != "draft"])
+    compounds = dict(db.session.execute(db.select(Compound.id, Compound.name).where(
+        Compound.id.in_({p.compound_id for p in plans}))).all())
+    return [plan_view(p, user, flat_id, relation, names=names, results=results, frozen=frozen.get(p.id),
+                      compound_name=compounds[p.compound_id]) for p in plans]
+
+
+def plan_view(plan, user=None, flat_id=None, relation=None, names=None, results=None, frozen=None,
+              compound_name=None):
+    if frozen is None and plan.status != "draft":
+        frozen = service.terms(plan)
+    names = names if names is not None else _scope_names([plan])
+    result = (results.get(plan.id) if results is not None else service.result_of(plan)) if frozen else None
+    view = {
+        "id": plan.id, "title": plan.title, "body": plan.body,
+        "scope": {"type": plan.scope_type, "id": plan.scope_id, "name": names.get((plan.scope_type, plan.scope_id))},
+        "compound": {"id": plan.compound_id, "name": compound_name or plan.compound.name},
+        "status": plan.status, "status_name": STATUSES[plan.status],
+        "closes_at": _iso(frozen["closes_at"] if frozen else plan.closes_at),
+        "opened_at": _iso(plan.opened_at), "closed_at": _iso(plan.closed_at), "digest": plan.digest,
+        "items": _items(plan, frozen),
+        "methods": [{"method": m, "name": METHODS[m]} for m in (frozen["methods"] if frozen else plan.methods)],
+        "labour_rate_fen": frozen["labour_rate_fen"] if frozen else plan.labour_rate_fen,
+        "funding_rule": frozen["funding_rule"] if frozen else plan.funding_rule,
+        "rounding": "最大余数法：各户先取应分摊额的整分，余下的分依次给小数部分最大的户（相同时给房屋编号小的户），"
+                    "各户金额之和恰好等于居民分摊额",
+        "accepting": bool(frozen) and service.is_accepting(plan, frozen),
+        "outcome": {"funded": result.funded, "decided_at": _iso(result.created_at)} if result else None,
+        "flat": None,
+    }
+    if flat_id is not None and frozen:
+        view["flat"] = _flat_part(plan, frozen, flat_id, relation)
+    return view
+
+
+def _flat_part(plan, frozen, flat_id, relation):
+    amounts = service.flat_amounts(plan, frozen, flat_id)
+    if amounts is None:
+        return None
+    pf = db.session.scalar(db.select(PlanFlat).filter_by(plan_id=plan.id, flat_id=flat_id))
+    pledge = db.session.get(Pledge, pf.pledge_id) if pf.pledge_id else None
+    state, paid, refunded = _state(plan.id, flat_id, pledge)
+    # Family members and tenants see what the flat owes and whether it pledged, not the pledge.
+    shown = pledge is not None and relation in ("owner", "staff")
+    return {**amounts, "relation": relation, "pledged": pledge is not None,
+            "pledge": pledge_views([pledge])[0] if shown else None,
+            "state": state, "state_name": PAYMENT_STATES[state], "paid_fen": paid - refunded}
+
+
+def _state(plan_id, flat_id, pledge):
+    from app.services.pledges import flat_state
+
+    return flat_state(plan_id, flat_id, pledge)
+
+
+# ---------------------------------------------------------------- pledges
+
+
+def pledge_views(pledges):
+    """Pledges as the API shows them, with their rooms, items' names, dues, payments and state."""
+    if not pledges:
+        return []
+    plan_ids = {p.plan_id for p in pledges}
+    flat_ids = {p.flat_id for p in pledges}
+    plans = {p.id: p for p in db.session.scalars(db.select(service.ContributionPlan).where(
+        service.ContributionPlan.id.in_(plan_ids)))}
+    names = {}
+    for plan in plans.values():
+        source = plan.items
+        names[plan.id] = {i["key"]: i["name"] for i in source}
+    flats = {(f.plan_id, f.flat_id): f for f in db.session.scalars(db.select(PlanFlat).where(
+        PlanFlat.plan_id.in_(plan_ids), PlanFlat.flat_id.in_(flat_ids)))}
+    dues = {}
+    for d in db.session.scalars(db.select(PlanDue).where(PlanDue.plan_id.in_(plan_ids), PlanDue.flat_id.in_(flat_ids))):
+        dues[(d.plan_id, d.flat_id, d.item)] = d.amount_fen
+    payments = {}
+    for pay in db.session.scalars(db.select(PlanPayment).where(PlanPayment.plan_id.in_(plan_ids),
+                                                               PlanPayment.flat_id.in_(flat_ids)).order_by(PlanPayment.id)):
+        payments.setdefault((pay.plan_id, pay.flat_id), []).append(pay)
+    out = []
+    for p in pledges:
+        plan, pf = plans[p.plan_id], flats.get((p.plan_id, p.flat_id))
+        flat_payments = payments.get((p.plan_id, p.flat_id), [])
+        paid = sum(x.amount_fen for x in flat_payments if x.kind == "payment")
+        refunded = sum(x.amount_fen for x in flat_payments if x.kind == "refund")
+        net_item = {}
+        for x in flat_payments:
+            for item, fen in x.allocation.items():
+                net_item[item] = net_item.get(item, 0) + (fen if x.kind == "payment" else -fen)
+        counts = pf is not None and pf.pledge_id == p.id
+        state = state_of(p.total_fen, paid, refunded) if counts else None
+        out.append({
+            "id": p.id, "plan": {"id": plan.id, "title": plan.title, "status": plan.status,
+                                 "status_name": STATUSES[plan.status]},
+            "flat_id": p.flat_id, "room": pf.label if pf else None, "channel": p.channel,
+            "channel_name": "线上签署" if p.channel == "online" else "纸质承诺书",
+            "status": p.status, "status_name": PLEDGE_STATUSES[p.status],
+            "lines": [{"item": line["item"], "name": names[plan.id].get(line["item"], line["item"]),
+                       "method": line["method"], "method_name": METHODS[line["method"]],
+                       "amount_fen": line["amount_fen"], "hours": line.get("hours"), "note": line.get("note") or "",
+                       "due_fen": dues.get((p.plan_id, p.flat_id, line["item"]), 0),
+                       "paid_fen": net_item.get(line["item"], 0) if counts else 0} for line in p.lines],
+            "total_fen": p.total_fen, "receipt": p.receipt, "signed_at": _iso(p.created_at),
+            "confirmed_at": _iso(p.confirmed_at), "content_hash": p.content_hash,
+            "state": state, "state_name": PAYMENT_STATES[state] if state else "该承诺已不再计入",
+            "paid_fen": paid - refunded if counts else 0, "refunded_fen": refunded if counts else 0,
+            "payments": [{"id": x.id, "kind": x.kind, "kind_name": "缴款" if x.kind == "payment" else "退款",
+                          "amount_fen": x.amount_fen, "allocation": x.allocation, "method": x.method,
+                          "method_name": METHODS.get(x.method, x.method), "paid_on": x.paid_on.isoformat(),
+                          "reference": x.reference, "has_photo": x.photo_id is not None,
+                          "recorded_at": _iso(x.created_at)} for x in flat_payments if x.pledge_id == p.id]
+            if counts else [],
+        })
+    return out
+
+
+# ---------------------------------------------------------------- documents
+
+
+def filename(plan, what, ext):
+    title = re.sub(r'[\\/:*?"<>|\s]+', "_", plan.title).strip("_") or "出资方案"
+    ascii_name = f"plan-{plan.id}-{'ledger' if ext == 'xlsx' else 'agreement'}.{ext}"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(f'{title}-{what}.{ext}', safe='')}"
+
+
+def ledger_rows(user, plan):
+    """One row per flat of the plan in the user's scope, and the totals over those rows."""
+    frozen = service.terms(plan)
+    keys = [i["key"] for i in frozen["items"]]
+    visible = service.visible_building_ids(user, plan)
+    flats = db.session.execute(
+        db.select(PlanFlat.flat_id, PlanFlat.label, PlanFlat.pledge_id, Owner.name)
+        .join(Flat, Flat.id == PlanFlat.flat_id).outerjoin(Owner, Owner.id == Flat.owner_id)
+        .where(PlanFlat.plan_id == plan.id, PlanFlat.building_id.in_(visible))
+        .order_by(PlanFlat.building_id, PlanFlat.unit_id, PlanFlat.flat_id)).all() if visible else []
+    dues = {}
+    for flat_id, item, fen in db.session.execute(db.select(PlanDue.flat_id, PlanDue.item, PlanDue.amount_fen)
+                                                 .where(PlanDue.plan_id == plan.id)):
+        dues.setdefault(flat_id, {})[item] = fen
+    pledges = {p.id: p for p in db.session.scalars(db.select(Pledge).where(
+        Pledge.plan_id == plan.id, Pledge.status == "current"))}
+    paid, paid_at, gross, refunded = {}, {}, {}, {}
+    for p in db.session.scalars(db.select(PlanPayment).where(PlanPayment.plan_id == plan.id).order_by(PlanPayment.id)):
+        sign = 1 if p.kind == "payment" else -1
+        per = paid.setdefault(p.flat_id, {})
+        for item, fen in p.allocation.items():
+            per[item] = per.get(item, 0) + sign * fen
+        target = gross if p.kind == "payment" else refunded
+        target[p.flat_id] = target.get(p.flat_id, 0) + p.amount_fen
+        paid_at[p.flat_id] = p.paid_on
+    totals = {"due": dict.fromkeys(keys, 0), "pledged": dict.fromkeys(keys, 0), "paid": dict.fromkeys(keys, 0)}
+    rows = []
+    for flat_id, label, pledge_id, owner in flats:
+        pledge = pledges.get(pledge_id)
+        pledged = {line["item"]: line["amount_fen"] for line in pledge.lines} if pledge else {}
+        row = {"room": label, "owner": mask_name(owner), "due": dues.get(flat_id, {}), "pledged": pledged,
+               "paid": paid.get(flat_id, {}),
+               "methods": "、".join(dict.fromkeys(METHODS[line["method"]] for line in pledge.lines)) if pledge else "",
+               "pledged_at": pledge.created_at if pledge else None, "paid_at": paid_at.get(flat_id),
+               "receipt": pledge.receipt if pledge else None,
+               "state_name": PAYMENT_STATES[state_of(pledge.total_fen, gross.get(flat_id, 0), refunded.get(flat_id, 0))
+                                            if pledge else "none"]}
+        for part in ("due", "pledged", "paid"):
+            for key in keys:
+                totals[part][key] += row[part].get(key, 0)
+        rows.append(row)
+    items = [{"key": i["key"], "name": i["name"]} for i in frozen["items"]]
+    return items, rows, totals
+
+
+def ledger(user, plan):
+    from app.services.plan_documents import ledger_xlsx
+
+    items, rows, totals = ledger_rows(user, plan)
+    names = _scope_names([plan])
+    return ledger_xlsx({"title": plan.title, "compound": plan.compound.name,
+                        "scope_name": names.get((plan.scope_type, plan.scope_id)) or "",
+                        "status_name": STATUSES[plan.status], "digest": plan.digest or "", "generated_at": utcnow()},
+                       items, rows, totals)
+
+
+def agreement_doc(pledge):
+    plan = pledge.plan
+    frozen = service.terms(plan)
+    items = {i["key"]: i for i in frozen["items"]}
+    pf = db.session.scalar(db.select(PlanFlat).filter_by(plan_id=plan.id, flat_id=pledge.flat_id))
+    flat = db.session.get(Flat, pledge.flat_id)
+    dues = dict(db.session.execute(db.select(PlanDue.item, PlanDue.amount_fen)
+                                   .filter_by(plan_id=plan.id, flat_id=pledge.flat_id)).all())
+    signature = db.session.get(Blob, pledge.signature_id) if pledge.channel == "online" else None
+    terms = [f"「{i['name']}」造价 {service.yuan(i['cost_fen'])} 元"
+             + "".join(f"，减{s['name']} {service.yuan(s['amount_fen'])} 元" for s in i.get("subsidies", []))
+             + f"，居民分摊 {service.yuan(i['share_fen'])} 元；{standard_text(i)}" for i in frozen["items"]]
+    terms.append("各户金额按最大余数法取整到分，合计恰好等于居民分摊额。")
+    if frozen.get("labour_rate_fen"):
+        terms.append(f"投工投劳每小时折合 {service.yuan(frozen['labour_rate_fen'])} 元。")
+    names = _scope_names([plan])
+    return {
+        "plan": {"id": plan.id, "title": plan.title, "body": plan.body, "compound": plan.compound.name,
+                 "scope_name": names.get((plan.scope_type, plan.scope_id)) or "", "closes_at": frozen["closes_at"],
+                 "digest": plan.digest or "", "labour_rate_fen": frozen.get("labour_rate_fen"), "terms": terms},
+        "flat": {"label": pf.label, "area": Decimal(pf.area), "floor": pf.floor},
+        "owner": mask_name(flat.owner.name) if flat.owner else None,
+        "lines": [{"item": items[line["item"]]["name"], "required": items[line["item"]]["required"],
+                   "method": METHODS[line["method"]], "amount_fen": line["amount_fen"],
+                   "due_fen": dues.get(line["item"], 0), "hours": line.get("hours"), "note": line.get("note") or ""}
+                  for line in pledge.lines],
+        "total_fen": pledge.total_fen, "channel": pledge.channel,
+        "signature_png": signature.data if signature else None, "signed_at": pledge.created_at,
+        "receipt": pledge.receipt, "content_hash": pledge.content_hash, "status_name": PLEDGE_STATUSES[pledge.status],
+    }
+
+
+def agreement(pledge):
+    from app.services.plan_documents import agreement_pdf
+
+    return agreement_pdf(agreement_doc(pledge))
