@@ -251,3 +251,147 @@ def test_flats_are_the_building_s_own_and_a_stranger_is_told_nothing(elevator, c
     resp = _pledge(client, owner, elevator["plan_id"], flat, [{"item": "elevator1", "method": "direct"}])
     assert resp.status_code == 404
     assert db.session.scalar(db.select(db.func.count()).select_from(Flat)) > 0
+
+
+def test_the_agreement_pdf_is_one_a4_page_whose_chinese_text_names_the_pledge(elevator, client, login):
+    import pypdfium2
+
+    flat = _flat(elevator["building"], 0, 4, 2)
+    owner = login(_owner(flat, "agreement").name)
+    pledged = _pledge(client, owner, elevator["plan_id"], flat, [
+        {"item": "elevator1", "method": "direct"}, {"item": "greening", "method": "direct", "amount_fen": 12_000}])
+    assert pledged.status_code == 201, pledged.json
+    resp = client.get(f"/api/v1/pledges/{pledged.json['data']['id']}/agreement.pdf", headers=owner)
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    pdf = pypdfium2.PdfDocument(resp.data)
+    assert len(pdf) == 1
+    page = pdf[0]
+    width, height = page.get_size()
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    image = page.render(scale=1.5).to_pil().convert("L")
+    assert image.getextrema()[0] < 100  # there is ink on the page
+    text = page.get_textpage().get_text_range()
+    for words in ("出资协议", "3栋加装电梯出资方案", flat_label(flat), "壹佰贰拾元整", pledged.json["data"]["receipt"]):
+        assert words in text, words
+    # Someone else's pledge: nothing, not even that it exists.
+    f.user("nosy")
+    db.session.commit()
+    assert client.get(f"/api/v1/pledges/{pledged.json['data']['id']}/agreement.pdf", headers=login("nosy")).status_code == 404
+
+
+def test_family_and_tenants_see_the_amounts_but_only_the_owner_pledges(elevator, client, login):
+    from app.models import Binding
+
+    flat = _flat(elevator["building"], 2, 2)
+    tenant = f.user("tenant-of-flat")
+    db.session.add(Binding(user=tenant, flat=flat, relation="tenant", name="租客", status="approved", method="staff"))
+    db.session.commit()
+    headers = login("tenant-of-flat")
+    seen = client.get(f"/api/v1/plans/{elevator['plan_id']}?flat_id={flat.id}", headers=headers).json["data"]["flat"]
+    assert seen["due_fen"] > 0 and seen["pledge"] is None
+    refused = _pledge(client, headers, elevator["plan_id"], flat, [{"item": "elevator3", "method": "direct"}])
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "not_owner"
+
+
+def test_a_paper_pledge_counts_once_a_second_staff_member_confirms_it(elevator, client, login):
+    comp, building, plan_id = elevator["comp"], elevator["building"], elevator["plan_id"]
+    grid = f.grid(comp, [building])
+    f.staff("paper-gw", "grid_worker", "grid", grid.id)
+    db.session.commit()
+    worker = login("paper-gw")
+    flat = _flat(building, 1, 3, 4)
+    entered = client.post(f"/api/v1/plans/{plan_id}/paper-pledges", headers=worker, json={
+        "flat_id": flat.id, "lines": [{"item": "elevator2", "method": "direct"}], "photo": f.signature_png()})
+    assert entered.status_code == 201 and entered.json["data"]["status"] == "unconfirmed"
+    tally = client.get(f"/api/v1/plans/{plan_id}/tally", headers=worker).json["data"]
+    assert tally["flats"]["pledging"] == 0  # not counted before confirmation
+    pledge_id = entered.json["data"]["id"]
+    same = client.post(f"/api/v1/paper-pledges/{pledge_id}/confirm", headers=worker)
+    assert same.status_code == 403 and same.json["error"]["code"] == "same_person"
+    confirmed = client.post(f"/api/v1/paper-pledges/{pledge_id}/confirm", headers=elevator["headers"])
+    assert confirmed.status_code == 200 and confirmed.json["data"]["status"] == "current"
+    again = client.post(f"/api/v1/paper-pledges/{pledge_id}/confirm", headers=elevator["headers"])
+    assert again.status_code == 409
+    tally = client.get(f"/api/v1/plans/{plan_id}/tally", headers=worker).json["data"]
+    assert tally["flats"]["pledging"] == 1
+    pending = client.get(f"/api/v1/plans/{plan_id}/pending-flats", headers=worker).json["data"]
+    assert flat.id not in {p["flat_id"] for p in pending} and len(pending) == 89
+    assert all(p["owner"]["phone"] is None or "****" in p["owner"]["phone"] for p in pending)
+    assert verification.verify() == []
+
+
+def test_a_plan_not_funded_lists_its_refunds_and_refunds_are_recorded_like_payments(elevator, client, login, app):
+    from app.jobs import close_due_plans
+
+    plan_id, building_id = elevator["plan_id"], elevator["building"].id
+    flat = _flat(elevator["building"], 0, 2)
+    flat_id = flat.id
+    owner = login(_owner(flat, "refunded").name)
+    pledge = _pledge(client, owner, plan_id, flat, [{"item": "elevator1", "method": "direct"}]).json["data"]
+    paid = client.post(f"/api/v1/pledges/{pledge['id']}/payments", headers=elevator["headers"], json={
+        "amount_fen": 20_000, "method": "direct", "paid_on": "2026-11-01"})
+    assert paid.status_code == 201, paid.json
+    # The deadline passes: the scheduler's job closes the plan, not funded, and stores the outcome once.
+    from app.models import AuditEntry as Entry
+    entry = db.session.scalar(db.select(Entry).where(Entry.chain == f"plan:{plan_id}", Entry.seq == 1))
+    assert close_due_plans(app) == []  # not yet due
+    import json as _json
+    deadline = _json.loads(entry.payload)["closes_at"]
+    from datetime import datetime
+    from app.services.plans import close_due
+    with app.app_context():
+        assert close_due(now=datetime.fromisoformat(deadline) + timedelta(seconds=1)) == [plan_id]
+    db.session.remove()
+    tally = client.get(f"/api/v1/plans/{plan_id}/tally", headers=elevator["headers"]).json["data"]
+    assert tally["outcome"]["funded"] is False and tally["plan"]["status"] == "not_funded"
+    assert [r["flat_id"] for r in tally["refunds_due"]] == [flat_id] and tally["refunds_due"][0]["net_paid_fen"] == 20_000
+    more = client.post(f"/api/v1/pledges/{pledge['id']}/payments", headers=elevator["headers"], json={
+        "amount_fen": 100, "method": "direct", "paid_on": "2026-11-02"})
+    assert more.status_code == 409 and more.json["error"]["code"] == "not_funded"
+    over = client.post(f"/api/v1/pledges/{pledge['id']}/refunds", headers=elevator["headers"], json={
+        "amount_fen": 20_001, "method": "direct", "paid_on": "2026-11-02"})
+    assert over.status_code == 422 and "退款超过已缴金额" in over.json["error"]["message"]
+    refunded = client.post(f"/api/v1/pledges/{pledge['id']}/refunds", headers=elevator["headers"], json={
+        "amount_fen": 20_000, "method": "direct", "paid_on": "2026-11-02", "reference": "退-1"})
+    assert refunded.status_code == 201 and refunded.json["data"]["state"] == "refunded"
+    tally = client.get(f"/api/v1/plans/{plan_id}/tally", headers=elevator["headers"]).json["data"]
+    assert tally["refunds_due"] == [] and tally["totals"]["net_paid_fen"] == 0
+    assert tally["outcome"]["pledged_fen"] == pledge["total_fen"]  # stored at closing, never recomputed
+    # A grid worker sees the plan but records no money.
+    from app.models import Building
+    building = db.session.get(Building, building_id)
+    grid = f.grid(building.compound, [building])
+    f.staff("money-gw", "grid_worker", "grid", grid.id)
+    db.session.commit()
+    denied = client.post(f"/api/v1/pledges/{pledge['id']}/refunds", headers=login("money-gw"), json={
+        "amount_fen": 1, "method": "direct", "paid_on": "2026-11-02"})
+    assert denied.status_code == 403 and "出纳" in denied.json["error"]["message"]
+    assert verification.verify() == []
+
+
+def test_a_plan_is_funded_when_every_part_of_its_rule_is_met(client, login):
+    comp = f.compound(buildings=(("9栋", 1, 2, 2),))
+    building = comp.buildings[0]
+    f.staff("rule-committee", "committee", "compound", comp.id)
+    flats = [fl for u in building.units for fl in u.flats]
+    db.session.commit()
+    staff = login("rule-committee")
+    body = {"scope": {"type": "compound", "id": comp.id}, "title": "屋面防水", "methods": ["direct"],
+            "items": [{"key": "roof", "name": "屋面防水", "cost_fen": 400_003, "standard": {"type": "area"}}],
+            "funding_rule": {"required_items": True, "min_flat_share": "3/4", "required_flat_ids": [flats[0].id]},
+            "closes_at": (utcnow() + timedelta(days=2)).isoformat() + "Z"}
+    plan_id = client.post("/api/v1/plans", json=body, headers=staff).json["data"]["id"]
+    assert client.post(f"/api/v1/plans/{plan_id}/open", headers=staff).status_code == 200
+    for i, flat in enumerate(flats[1:], 1):  # 3 of 4 flats, not the required one
+        assert _pledge(client, login(_owner(flat, f"roof{i}").name), plan_id, flat,
+                       [{"item": "roof", "method": "direct"}]).status_code == 201
+    tally = client.get(f"/api/v1/plans/{plan_id}/tally", headers=staff).json["data"]
+    parts = {p["part"]: p["met"] for p in tally["parts"]}
+    assert parts == {"required_items": False, "min_flat_share": True, "required_flats": False}
+    assert any("尚未承诺" in m for m in tally["still_missing"])
+    assert _pledge(client, login(_owner(flats[0], "roof0").name), plan_id, flats[0],
+                   [{"item": "roof", "method": "direct"}]).status_code == 201
+    closed = client.post(f"/api/v1/plans/{plan_id}/close", headers=staff).json["data"]
+    assert closed["status"] == "funded" and closed["outcome"]["funded"] is True
+    tally = client.get(f"/api/v1/plans/{plan_id}/tally", headers=staff).json["data"]
+    assert tally["items"][0]["pledged_fen"] == 400_003 and tally["persons"]["pledging"] == 4
