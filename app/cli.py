@@ -291,12 +291,15 @@ def audit_verify():
     from app.models import AuditChain, AuditEntry, VoteSlot
 
     chains = db.session.scalar(db.select(db.func.count()).select_from(AuditChain)
-                               .where(AuditChain.name.not_like("%/bindings")))
+                               .where(AuditChain.name.like("consultation:%")))
+    plan_chains = db.session.scalar(db.select(db.func.count()).select_from(AuditChain)
+                                    .where(AuditChain.name.like("plan:%")))
     binding_chains = db.session.scalar(db.select(db.func.count()).select_from(AuditChain)
                                        .where(AuditChain.name.like("%/bindings")))
     people = db.session.scalar(db.select(db.func.count()).select_from(VoteSlot).where(VoteSlot.seq > 0))
     entries = db.session.scalar(db.select(db.func.count()).select_from(AuditEntry))
     click.echo(f"审计校验通过：{chains} 条征询链，{people} 条个人表决记录链，{binding_chains} 条小区绑定记录链，"
+               f"{plan_chains} 条出资方案链，"
                f"共 {entries} 条记录 / audit verified")
 
 

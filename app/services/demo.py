@@ -24,7 +24,9 @@ STAFF = [
     ("committee", "陈委员", "committee", "compound"),
     ("community", "黄社区", "community_staff", "community"),
     ("street", "赵街道", "street_officer", "street"),
+    ("treasurer", "钱出纳", "treasurer", "compound"),
 ]
+ELEVATOR_COEFFICIENTS = {"1": "0", "2": "0.6", "3": "0.8", "4": "1.0", "5": "1.2", "6": "1.4", "7": "1.6"}
 
 
 def roster_rows():
@@ -79,7 +81,37 @@ def seed(force=False):
         if not exists:
             db.session.add(StaffRole(user=user, role=role, scope_type=scope_type, scope_id=scopes[scope_type]))
     db.session.flush()
-    return report.summary() + "；开发用账号：" + "、".join(f"dev-{s[0]}（{s[1]}）" for s in STAFF)
+    _demo_plan(compound)
+    return report.summary() + "；1栋加装电梯出资方案（认筹中）；开发用账号：" + "、".join(f"dev-{s[0]}（{s[1]}）" for s in STAFF)
+
+
+def _demo_plan(compound):
+    """An open contribution plan for 1栋: an elevator per unit shared by floor coefficient × area (the
+    ground floor exempt), with subsidies, and a corridor renovation shared equally."""
+    from datetime import timedelta
+
+    from app.models.places import utcnow
+    from app.services import plans
+
+    committee = _dev_user(current_app.config["WECHAT_APPID"], "committee", "陈委员")
+    building = next(b for b in compound.buildings if b.name == "1栋")
+    items = [{"key": f"elevator{i}", "name": f"{unit.name}加装电梯", "required": True, "cost_fen": 65_000_000,
+              "subsidies": [{"name": "政府补贴", "amount_fen": 20_000_000},
+                            {"name": "住宅专项维修资金", "amount_fen": 5_000_000}],
+              "standard": {"type": "floor_coefficient", "coefficients": ELEVATOR_COEFFICIENTS},
+              "applies_to": {"type": "unit", "id": unit.id}} for i, unit in enumerate(building.units, 1)]
+    items.append({"key": "corridor", "name": "楼道粉刷与照明", "required": False, "cost_fen": 3_600_000,
+                  "subsidies": [{"name": "公共收益", "amount_fen": 1_080_000}], "standard": {"type": "fixed"},
+                  "allow_less": True})
+    plan = plans.create(committee, {
+        "scope": {"type": "building", "id": building.id}, "title": "1栋加装电梯出资方案",
+        "body": "经业主表决同意，1栋每个单元加装一部电梯。电梯造价扣除政府补贴和维修资金后，由各户按楼层系数乘专有面积分摊，"
+                "一楼免于分摊。楼道粉刷与照明为自选项目，每户均摊。",
+        "items": items, "methods": ["direct", "provident_fund", "maintenance_fund", "labour"], "labour_rate_fen": 3000,
+        "funding_rule": {"required_items": True, "min_flat_share": "2/3"},
+        "closes_at": utcnow() + timedelta(days=30)})
+    plans.open_(committee, plan.id)
+    return plan
 
 
 def _dev_user(appid, login, name):
