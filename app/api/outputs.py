@@ -666,7 +666,7 @@ class PlanTotals(Schema):
 
 class PlanFlatCounts(Schema):
     total = Int()
-    liable = Int(metadata={"description": "应分摊金额大于 0 的户数"})
+    liable = Int(metadata={"description": "必选项目应分摊金额大于 0 的户数（免于分摊的户不计）"})
     pledging = Int()
     paid = Int()
 

@@ -415,7 +415,7 @@ def _draw_bottom(c, doc, font, mono):
     c.drawString(left + 42, y, doc.get("receipt") or "—")
     c.setFillColor(grey)
     c.setFont(font, 8)
-    c.drawRightString(right, y, "凭回执码可在小程序中核验本协议")
+    c.drawRightString(right, y, "本协议及缴款记录可在小程序“我的出资承诺”中查看")
     for label, value in (("协议内容哈希 SHA-256", doc.get("content_hash")),
                          ("方案摘要 SHA-256", doc["plan"].get("digest"))):
         y -= 12

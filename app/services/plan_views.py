@@ -261,7 +261,8 @@ def agreement_doc(pledge):
     signature = db.session.get(Blob, pledge.signature_id) if pledge.channel == "online" else None
     terms = [f"「{i['name']}」造价 {service.yuan(i['cost_fen'])} 元"
              + "".join(f"，减{s['name']} {service.yuan(s['amount_fen'])} 元" for s in i.get("subsidies", []))
-             + f"，居民分摊 {service.yuan(i['share_fen'])} 元；{standard_text(i)}" for i in frozen["items"]]
+             + f"，居民分摊 {service.yuan(i['share_fen'])} 元；{standard_text(i)}" for i in frozen["items"]
+             if i["key"] in dues]  # the items this flat shares, not another unit's elevator
     terms.append("各户金额按最大余数法取整到分，合计恰好等于居民分摊额。")
     if frozen.get("labour_rate_fen"):
         terms.append(f"投工投劳每小时折合 {service.yuan(frozen['labour_rate_fen'])} 元。")

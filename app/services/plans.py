@@ -461,6 +461,11 @@ def live_tally(plan, frozen):
                   PlanFlat.area, PlanFlat.due_fen, Pledge.lines, Pledge.total_fen)
         .outerjoin(Pledge, Pledge.id == PlanFlat.pledge_id).where(PlanFlat.plan_id == plan.id)
         .order_by(PlanFlat.building_id, PlanFlat.unit_id, PlanFlat.flat_id)).all()
+    required = [i["key"] for i in items if i["required"]]
+    # Liable flats owe something on a required item (an exempt ground floor does not).
+    liable = set(db.session.scalars(
+        db.select(PlanDue.flat_id).where(PlanDue.plan_id == plan.id, PlanDue.item.in_(required),
+                                         PlanDue.amount_fen > 0).distinct())) if required else set()
     net_by_flat, paid_item, paid_method, paid_gross, refunded = {}, dict.fromkeys(keys, 0), {}, 0, 0
     for flat_id, kind, allocation, method, amount in db.session.execute(
             db.select(PlanPayment.flat_id, PlanPayment.kind, PlanPayment.allocation, PlanPayment.method,
@@ -486,7 +491,7 @@ def live_tally(plan, frozen):
         u = b["units"].setdefault(unit_id, {"id": unit_id, "due_fen": 0, "pledged_fen": 0, "paid_fen": 0,
                                             "flats": 0, "flats_pledging": 0})
         flats["total"] += 1
-        flats["liable"] += due > 0
+        flats["liable"] += flat_id in liable
         persons.add(person)
         area_total += area
         for node in (b, u):
@@ -497,7 +502,7 @@ def live_tally(plan, frozen):
             continue
         pledged_flat_ids.add(flat_id)
         flats["pledging"] += 1
-        flats["liable_pledging"] += due > 0
+        flats["liable_pledging"] += flat_id in liable
         flats["paid"] += state_of_flat(total, net) == "paid"
         pledging_persons.add(person)
         area_pledging += area

@@ -132,6 +132,9 @@ def check_lines(frozen, dues, paid, lines):
         out.append({"item": item["key"], "method": method, "amount_fen": amount, "hours": hours,
                     "note": line.get("note") or ""})
     total = sum(line["amount_fen"] for line in out)
+    if total == 0:
+        raise ApiError(422, "nothing_pledged", "本户在所填项目中免于分摊，承诺金额合计为 0；如愿出资，请选择自选项目或填写金额",
+                       {"lines": ["amount_fen"]})
     if total > 2**31 - 1:
         raise ApiError(422, "validation_error", "承诺金额合计过大", {"lines": ["amount_fen"]})
     return out, total

@@ -96,6 +96,18 @@ def test_ninety_flat_elevator_plan_adds_up_to_the_fen(elevator, client):
     assert [i["share_fen"] for i in tally["items"]] == [
         68_000_000 + i * 1_234_567 - 23_333_333 for i in (1, 2, 3)] + [1_000_001]
     assert tally["totals"]["due_fen"] == tally["target_fen"] == sum(a for _, _, a in dues)
+    assert tally["flats"] == {"total": 90, "liable": 75, "pledging": 0, "paid": 0}  # ground floors owe no elevator
+
+
+def test_an_exempt_ground_floor_pledges_nothing_of_the_elevator_but_may_join_the_optional_item(elevator, client, login):
+    flat = _flat(elevator["building"], 0, 1)
+    owner = login(_owner(flat, "ground-floor").name)
+    nothing = _pledge(client, owner, elevator["plan_id"], flat, [{"item": "elevator1", "method": "direct"}])
+    assert nothing.status_code == 422 and nothing.json["error"]["code"] == "nothing_pledged"
+    assert "免于分摊" in nothing.json["error"]["message"]
+    joined = _pledge(client, owner, elevator["plan_id"], flat, [{"item": "elevator1", "method": "direct"},
+                                                              {"item": "greening", "method": "direct"}])
+    assert joined.status_code == 201 and joined.json["data"]["total_fen"] in (11_111, 11_112)
 
 
 @settings(max_examples=60, deadline=None)
