@@ -68,7 +68,7 @@ def dispatch_outbox(app):
 SEAL_EVERY_SECONDS = 600  # a ballot rolled back behind the application's back is caught within 10 minutes
 
 def plan_reminders(app):
-    """Plan the reminders due before each open consultation's deadline (rounds in REMINDER_HOURS_BEFORE)."""
+    """Plan the reminders due before each open consultation's and contribution plan's deadline (REMINDER_HOURS_BEFORE)."""
     from app.services.reminders import plan
 
     with app.app_context():

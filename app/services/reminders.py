@@ -40,27 +40,33 @@ def _unanswered(consultation_id):
 
 
 def plan(now=None):
-    """Plan the reminders due now for every open consultation; {consultation id: reminders planned}.
-    Each consultation in its own transaction."""
+    """Plan the reminders due now for every open consultation, and for every open contribution plan
+    (flats that owe something and have not pledged); {"consultation:<id>" or "plan:<id>": planned}.
+    Each in its own transaction."""
+    from app.models import ContributionPlan
+
     now = now or utcnow()
-    ids = db.session.scalars(db.select(Consultation.id).where(Consultation.status == "open")).all()
+    subjects = [("consultation", i, Consultation, _plan_one) for i in db.session.scalars(
+        db.select(Consultation.id).where(Consultation.status == "open"))]
+    subjects += [("plan", i, ContributionPlan, _plan_pledges) for i in db.session.scalars(
+        db.select(ContributionPlan.id).where(ContributionPlan.status == "open"))]
     db.session.rollback()
     planned = {}
-    for consultation_id in ids:
+    for kind, subject_id, model, planner in subjects:
         def one():
-            count = _plan_one(db.session.get(Consultation, consultation_id), now)
+            count = planner(db.session.get(model, subject_id), now)
             db.session.commit()
             return count
 
         try:
             # A deadlock with the other scheduler's planning or dispatching: rolled back, run again
             # (the dedupe keys make what the other one planned meanwhile a no-op).
-            planned[consultation_id] = retrying(one)
+            planned[f"{kind}:{subject_id}"] = retrying(one)
         except ApiError:
             db.session.rollback()  # a broken freeze: close() and verify say why
         except Exception:
             db.session.rollback()
-            current_app.logger.exception("planning reminders for consultation %s failed", consultation_id)
+            current_app.logger.exception("planning reminders for %s %s failed", kind, subject_id)
     return planned
 
 
@@ -117,11 +123,55 @@ def _plan_one(consultation, now):
                              "subject": f"consultation:{consultation.id}"})
             inbox[key] = {"user_id": user_id, "title": title, "page": page, "notice_id": None,
                           "body": f"{room}尚未表决。截止时间：{when}，截止前可以在小程序里签署。", "created_at": utcnow()}
-        inserted = outbox.enqueue_many(messages)
-        if inserted:  # an inbox copy of each message planned now, never of one planned before
-            db.session.execute(insert(InboxItem), [item for key, item in inbox.items() if key in inserted])
-            new += len(inserted)
+        new += _enqueue(messages, inbox)
     current_app.logger.info("consultation %s: %d reminders planned (%dh round)", consultation.id, new, hours)
+    return new
+
+
+def _enqueue(messages, inbox):
+    """Plan a page of messages; an inbox copy of each message planned now, never of one planned before."""
+    inserted = outbox.enqueue_many(messages)
+    if inserted:
+        db.session.execute(insert(InboxItem), [item for key, item in inbox.items() if key in inserted])
+    return len(inserted)
+
+
+def _plan_pledges(plan, now):
+    """A contribution plan's reminders: to the bound residents of each flat that owes something and
+    has no pledge that counts, once per round before the frozen deadline (template plan_deadline)."""
+    from app.models import PlanFlat
+    from app.services.plans import terms as plan_terms
+
+    deadline = plan_terms(plan)["closes_at"]
+    hours = _due_round(deadline, now)
+    if hours is None:
+        return 0
+    new, after, when = 0, 0, _beijing(deadline)
+    while True:
+        rows = db.session.execute(
+            db.select(Binding.user_id, PlanFlat.flat_id, PlanFlat.label)
+            .join(Binding, (Binding.flat_id == PlanFlat.flat_id) & (Binding.status == "approved"))
+            .where(PlanFlat.plan_id == plan.id, PlanFlat.pledge_id.is_(None), PlanFlat.due_fen > 0,
+                   PlanFlat.flat_id > after)
+            .order_by(PlanFlat.flat_id, Binding.user_id).limit(BATCH)).all()
+        if not rows:
+            break
+        if len(rows) == BATCH:  # the page ends inside a flat: keep whole flats, the rest comes next
+            last = rows[-1].flat_id
+            rows = [r for r in rows if r.flat_id != last] or rows
+        after = rows[-1].flat_id
+        messages, inbox = [], {}
+        for user_id, flat_id, room in rows:
+            page = f"pages/plan/index?id={plan.id}&flat_id={flat_id}"
+            key = f"reminder:plan:{plan.id}:{hours}h:{user_id}:{flat_id}"
+            messages.append({"user_id": user_id, "template": "plan_deadline",
+                             "data": {"thing1": plan.title, "date2": deadline, "thing3": f"{room}尚未认筹，请在截止前确认"},
+                             "page": page, "dedupe_key": key, "flat_id": flat_id, "subject": f"plan:{plan.id}"})
+            inbox[key] = {"user_id": user_id, "title": f"认筹提醒：{plan.title}"[:100], "page": page, "notice_id": None,
+                          "body": f"{room}尚未签署出资承诺。截止时间：{when}，截止前可以在小程序里查看本户应缴金额并签署。",
+                          "created_at": utcnow()}
+        new += _enqueue(messages, inbox)
+    current_app.logger.info("plan %s: %d reminders planned (%dh round)", plan.id, new, hours)
     return new
 
 
