@@ -121,12 +121,16 @@ def _pledge_answer(pledge):
             "status_name": PLEDGE_STATUSES[pledge.status], "total_fen": pledge.total_fen}
 
 
-def _landed(plan_id, key, mine):
-    """After an IntegrityError: the row the same Idempotency-Key landed first, when it is ours."""
+def _landed(plan_id, key, mine, flat_id):
+    """After an IntegrityError (the same Idempotency-Key raced itself): the pledge that landed first,
+    when it is ours and for the same flat."""
     db.session.rollback()
     pledge = db.session.scalar(db.select(Pledge).filter_by(plan_id=plan_id, idempotency_key=key)) if key else None
     if pledge is None or not mine(pledge):
         raise ApiError(409, "idempotency_conflict", "该请求编号已被使用")
+    if pledge.flat_id != flat_id:
+        raise ApiError(422, "idempotency_mismatch", "该请求编号已用于另一份内容不同的承诺，请勿重复使用",
+                       {"Idempotency-Key": ["已用于另一份承诺"]})
     return pledge
 
 
@@ -144,7 +148,7 @@ def pledge(plan_id, body):
         answer_ = _pledge_answer(pledge)
         db.session.commit()
     except IntegrityError:
-        answer_ = _pledge_answer(_landed(plan_id, key, lambda p: p.user_id == user.id))
+        answer_ = _pledge_answer(_landed(plan_id, key, lambda p: p.user_id == user.id, body["flat_id"]))
     return ok(answer_, 201)
 
 
@@ -162,7 +166,7 @@ def enter_paper(plan_id, body):
         answer_ = _pledge_answer(pledge)
         db.session.commit()
     except IntegrityError:
-        answer_ = _pledge_answer(_landed(plan_id, key, lambda p: p.entered_by_id == user.id))
+        answer_ = _pledge_answer(_landed(plan_id, key, lambda p: p.entered_by_id == user.id, body["flat_id"]))
     return ok(answer_, 201)
 
 
@@ -269,10 +273,16 @@ def _payment(pledge_id, body, kind):
         payment = pledge_service.record(user, pledge_id, kind, body, key)
         db.session.commit()
     except IntegrityError:
+        # The same Idempotency-Key raced itself: the payment that landed is the answer, if it is this one.
         db.session.rollback()
-        payment = db.session.scalar(db.select(PlanPayment).filter_by(idempotency_key=key)) if key else None
+        pledge = db.session.get(Pledge, pledge_id)
+        payment = db.session.scalar(db.select(PlanPayment).filter_by(
+            plan_id=pledge.plan_id, idempotency_key=key)) if key and pledge else None
         if payment is None or payment.recorded_by_id != user.id:
             raise ApiError(409, "idempotency_conflict", "该请求编号已被使用")
+        if (payment.pledge_id, payment.kind, payment.amount_fen) != (pledge_id, kind, body["amount_fen"]):
+            raise ApiError(422, "idempotency_mismatch", "该请求编号已用于另一笔内容不同的登记，请勿重复使用",
+                           {"Idempotency-Key": ["已用于另一笔登记"]})
     return ok(views.pledge_views([db.session.get(Pledge, payment.pledge_id)])[0], 201)
 
 
