@@ -3,6 +3,7 @@
 //   wxFake.route(method, path, handler)  answers wx.request: handler(req) → {status, body} | 'fail'
 //   wxFake.calls                         every wx.request made: {method, path, url, data, header}
 //   wxFake.storage                       what wx.setStorageSync stored
+//   wxFake.documents                     every wx.openDocument: {filePath, fileType}
 const path = require('path')
 const contract = require('./contract')
 
@@ -15,6 +16,7 @@ function makeFake() {
     navigations: [],
     toasts: [],
     phoneCalls: [],
+    documents: [],
     contractProblems: [], // requests and faked answers the backend's OpenAPI document does not allow
     route(method, pattern, handler) {
       fake.routes.unshift({ method: method.toUpperCase(), pattern, handler })
@@ -27,6 +29,7 @@ function makeFake() {
       fake.navigations = []
       fake.toasts = []
       fake.phoneCalls = []
+      fake.documents = []
       fake.contractProblems = []
       // A session is in place unless a test removes it.
       fake.storage.set('gongjian.token', 'token-0')
@@ -83,6 +86,7 @@ global.wx = {
     }, 0)
   },
   previewImage: (o) => { wxFake.navigations.push('preview:' + o.urls.join(',')) },
+  openDocument: (o) => { wxFake.documents.push({ filePath: o.filePath, fileType: o.fileType }); o.success && o.success() },
   login(options) {
     wxFake.loginCodes += 1
     setTimeout(() => options.success({ code: 'code-' + wxFake.loginCodes }), 0)

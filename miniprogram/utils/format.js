@@ -38,9 +38,67 @@ function splitRoom(label) {
   return { building: m[1] || '', unit: m[2] || '', room: m[3] || '' }
 }
 
+// Today in Beijing as the backend takes a calendar day: "2026-11-28".
+function beijingDate(now = Date.now()) {
+  const d = new Date(now + BEIJING_MS)
+  return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`
+}
+
+// Money: the backend counts integer fen; people read and type yuan.
+const FEN_MAX = 2147483647 // what the backend stores (2^31 - 1 fen)
+
+// 123456 → "¥1,234.56"; -500 → "-¥5.00".
+function money(fen) {
+  const n = Number(fen) || 0
+  const abs = Math.abs(n)
+  const yuan = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+  return `${n < 0 ? '-' : ''}¥${yuan}.${two(abs % 100)}`
+}
+
+// 123456 → "1234.56": what an amount field shows for editing.
+function yuanText(fen) {
+  const n = Math.abs(Number(fen) || 0)
+  return `${fen < 0 ? '-' : ''}${Math.floor(n / 100)}.${two(n % 100)}`
+}
+
+// What a person typed in yuan → {fen} exactly, or {error} in Chinese. The decimal text is read
+// digit by digit (yuan × 100 + fen), never multiplied as a float: "0.1" is 10 fen, "1234.56" is
+// 123456. Full-width digits, a leading ¥ and a trailing 元 are forgiven; more than two decimals,
+// a sign, or anything but a number is refused. allowZero: 0 is an amount (an exempt item).
+function parseYuan(input, { allowZero = false } = {}) {
+  let text = String(input === undefined || input === null ? '' : input)
+    .replace(/[\uFF10-\uFF19]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xFF10 + 48))
+    .replace(/[．。]/g, '.')
+    .replace(/[－—]/g, '-')
+    .replace(/\s+/g, '')
+    .replace(/^[¥￥]/, '')
+    .replace(/元$/, '')
+  if (!text) return { error: '请输入金额' }
+  if (/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(text)) text = text.replace(/,/g, '')
+  if (/^-/.test(text)) return { error: '金额不能为负数' }
+  const m = /^(\d+)(?:\.(\d*))?$/.exec(text)
+  if (!m) return { error: '请输入数字金额，例如 1234.56' }
+  const decimals = m[2] || ''
+  if (decimals.length > 2) return { error: '金额最多到分（小数点后两位），例如 1234.56' }
+  const whole = m[1].replace(/^0+(?=\d)/, '')
+  if (whole.length > 8) return { error: '金额过大，请核对' }
+  const fen = Number(whole) * 100 + Number((decimals + '00').slice(0, 2))
+  if (fen > FEN_MAX) return { error: '金额过大，请核对' }
+  if (fen === 0 && !allowZero) return { error: '金额应大于 0' }
+  return { fen }
+}
+
 // Roles that may do each thing, as the backend checks them (app/services/bindings.py REVIEWERS,
-// app/services/ballots.py PAPER_STAFF); the backend still decides per building.
+// app/services/ballots.py PAPER_STAFF, app/services/consultations.py WATCHERS and CREATORS,
+// app/services/plans.py PLAN_WATCHERS and CASHIERS); the backend still decides per building.
 const REVIEWERS = ['grid_worker', 'community_staff', 'admin']
 const PAPER_STAFF = ['grid_worker', 'community_staff', 'committee', 'admin']
+const PLAN_MANAGERS = ['committee', 'community_staff', 'street_officer', 'district_officer', 'admin']
+const WATCHERS = PLAN_MANAGERS.concat(['grid_worker'])
+const PLAN_WATCHERS = WATCHERS.concat(['treasurer'])
+const CASHIERS = ['community_staff', 'treasurer', 'admin']
 
-module.exports = { beijingTime, beijingText, decoded, splitRoom, REVIEWERS, PAPER_STAFF }
+module.exports = {
+  beijingTime, beijingText, beijingDate, decoded, splitRoom, money, yuanText, parseYuan, FEN_MAX,
+  REVIEWERS, PAPER_STAFF, PLAN_MANAGERS, WATCHERS, PLAN_WATCHERS, CASHIERS,
+}
