@@ -1,10 +1,23 @@
-// Home: my flats, what waits for me (open consultations not yet answered), the large-type switch,
-// scanning a building's code, checking a receipt, and the staff pages for staff.
+// Home: my flats, what waits for me (open consultations not yet answered), each flat's contribution
+// plans (出资方案) with what it owes and whether it pledged, the large-type switch, scanning a
+// building's code, checking a receipt, my pledges, and the staff pages for staff.
 const largeType = require('../../behaviors/large-type')
 const auth = require('../../services/auth')
 const consultations = require('../../services/consultations')
 const notices = require('../../services/notices')
-const { beijingText } = require('../../utils/format')
+const plans = require('../../services/plans')
+const { beijingText, money } = require('../../utils/format')
+
+// One plan of a flat in a line: open ones first say what to do.
+function planLine(p) {
+  const flat = p.flat
+  const owes = flat ? `本户应缴 ${money(flat.due_fen)}，${flat.state_name}` : ''
+  if (p.accepting) {
+    const mark = flat && flat.pledged ? '✓' : '⋯'
+    return { id: p.id, open: true, text: `${mark} 出资认筹：${p.title}（${beijingText(p.closes_at)} 截止）`, detail: owes }
+  }
+  return { id: p.id, open: false, text: `出资方案：${p.title}（${p.status_name}）`, detail: owes }
+}
 
 Component({
   behaviors: [largeType.behavior],
@@ -12,7 +25,7 @@ Component({
     state: 'loading',
     message: '',
     user: null,
-    flats: [], // [{binding, label, status, statusName, reason, waiting: [{id, title, closesAt}], answered}]
+    flats: [], // [{binding, label, status, statusName, reason, waiting: [{id, title, closesAt}], published, plans}]
     isStaff: false,
     unread: 0,
   },
@@ -30,14 +43,19 @@ Component({
         const flats = await Promise.all(me.bindings.map(async (b) => {
           const item = {
             bindingId: b.id, flatId: b.flat.id, label: b.flat.label, relation: b.relation_name,
-            status: b.status, statusName: b.status_name, reason: b.reason || '', waiting: [],
+            status: b.status, statusName: b.status_name, reason: b.reason || '', waiting: [], plans: [], plansError: '',
           }
           if (b.status !== 'approved') return item
-          const list = await consultations.forFlat(b.flat.id)
+          // The plans are a second thing on this page: if they cannot be read, the consultations still show.
+          const [list, planList] = await Promise.all([
+            consultations.forFlat(b.flat.id),
+            plans.forFlat(b.flat.id).catch((error) => { item.plansError = '出资方案暂时无法加载：' + error.message; return [] }),
+          ])
           item.waiting = list
             .filter((c) => c.accepting && !c.answered)
             .map((c) => ({ id: c.id, title: c.title, closesAt: beijingText(c.closes_at) }))
           item.published = list.filter((c) => c.status === 'published').map((c) => ({ id: c.id, title: c.title }))
+          item.plans = planList.map(planLine)
           return item
         }))
         this.setData({
@@ -75,6 +93,13 @@ Component({
     openResults(event) {
       const { id, flat } = event.currentTarget.dataset
       wx.navigateTo({ url: `/pages/results/index?id=${id}&flat_id=${flat}` })
+    },
+    openPlan(event) {
+      const { id, flat } = event.currentTarget.dataset
+      wx.navigateTo({ url: `/pages/plan/index?id=${id}&flat_id=${flat}` })
+    },
+    openPledges() {
+      wx.navigateTo({ url: '/pages/pledges/index' })
     },
     openInbox() {
       wx.navigateTo({ url: '/pages/inbox/index' })

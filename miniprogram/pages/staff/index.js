@@ -1,14 +1,23 @@
 // Staff home: my roles and their scopes, the consultations in my scope, each with its tally,
-// its door-visit list and its paper ballots, and the binding approvals for those who review them.
+// its door-visit list and its paper ballots; the contribution plans (出资方案) in my scope, each with
+// its tally and management, its paper pledges and its payments; and the binding approvals for
+// those who review them.
 const largeType = require('../../behaviors/large-type')
 const auth = require('../../services/auth')
 const consultations = require('../../services/consultations')
-const { beijingTime, REVIEWERS, PAPER_STAFF } = require('../../utils/format')
+const plans = require('../../services/plans')
+const { beijingTime, money, REVIEWERS, PAPER_STAFF, WATCHERS, PLAN_WATCHERS, CASHIERS } = require('../../utils/format')
 
 function statusLine(c) {
   if (c.status === 'draft') return '⋯ ' + c.status_name + '，尚未开始'
   if (c.accepting) return '⋯ ' + c.status_name + '，正在接受表决'
   return '✓ ' + c.status_name
+}
+
+function planStatusLine(p) {
+  if (p.status === 'draft') return '⋯ 草稿，尚未开始认筹'
+  if (p.accepting) return '⋯ ' + p.status_name + '，正在接受出资承诺'
+  return (p.status === 'funded' ? '✓ ' : p.status === 'not_funded' ? '✗ ' : '') + p.status_name
 }
 
 Component({
@@ -19,6 +28,8 @@ Component({
     roles: [], // [{key, text}]
     canReview: false,
     items: [], // [{id, title, compound, statusLine, closesAt, started, paper}]
+    plansShown: false,
+    plans: [], // [{id, title, scope, statusLine, closesAt, target, started, paper, cashier}]
   },
   methods: {
     onLoad() {
@@ -37,11 +48,15 @@ Component({
           text: r.role_name + (r.scope && r.scope.name ? ' · ' + r.scope.name : ''),
         }))
         if (!roles.length) {
-          this.setData({ roles, canReview: false, items: [], state: 'empty', message: '您没有工作人员权限。如需开通，请联系社区工作人员。' })
+          this.setData({ roles, canReview: false, items: [], plansShown: false, plans: [], state: 'empty', message: '您没有工作人员权限。如需开通，请联系社区工作人员。' })
           return
         }
         const paper = names.some((n) => PAPER_STAFF.includes(n))
-        const list = await consultations.list()
+        const watches = names.some((n) => WATCHERS.includes(n)) // a treasurer alone sees plans only
+        const [list, planList] = await Promise.all([
+          watches ? consultations.list() : Promise.resolve([]),
+          names.some((n) => PLAN_WATCHERS.includes(n)) ? plans.list() : Promise.resolve(null),
+        ])
         const items = list.map((c) => ({
           id: c.id,
           title: c.title,
@@ -51,12 +66,25 @@ Component({
           started: c.status !== 'draft',
           paper,
         }))
+        const cashier = names.some((n) => CASHIERS.includes(n))
         this.setData({
           roles,
           canReview: names.some((n) => REVIEWERS.includes(n)),
           items,
           state: items.length ? 'ready' : 'empty',
-          message: '您的范围内还没有征询。',
+          message: watches ? '您的范围内还没有征询。' : '征询表决不在您的职责范围内。',
+          plansShown: planList !== null,
+          plans: (planList || []).map((p) => ({
+            id: p.id,
+            title: p.title,
+            scope: p.scope.name || p.compound.name,
+            statusLine: planStatusLine(p),
+            closesAt: beijingTime(p.closes_at),
+            target: money(p.items.reduce((sum, i) => sum + i.share_fen, 0)),
+            started: p.status !== 'draft',
+            paper: paper && p.status !== 'draft',
+            cashier,
+          })),
         })
       } catch (error) {
         this.setData({ state: 'error', message: error.message })

@@ -1,5 +1,6 @@
-// Home: my flats, what waits for me, the large-type switch.
+// Home: my flats, what waits for me, each flat's contribution plans, the large-type switch.
 const { open, text, tap, settle, expectLargeType } = require('../helpers')
+const fx = require('../plan-fixtures')
 
 const ME = {
   user: { id: 1, name: null, phone: null, roles: [] },
@@ -23,6 +24,7 @@ function answer(data) {
 
 beforeEach(() => {
   wxFake.route('GET', '/inbox', answer({ items: [], unread: 2 }))
+  wxFake.route('GET', '/plans', answer([]))
 })
 
 test('shows my flats, what waits for me and why a binding ended', async () => {
@@ -35,10 +37,45 @@ test('shows my flats, what waits for me and why a binding ended', async () => {
   expect(shown).not.toContain('待表决：外墙改造')
   expect(shown).toContain('已公布：纳入改造计划')
   expect(shown).toContain('原因：名册变更：该房屋业主已变更，原业主绑定失效')
-  expect(wxFake.calls.map((c) => c.path)).toEqual(['/me', '/inbox', '/consultations?flat_id=101'])
+  expect(wxFake.calls.map((c) => c.path)).toEqual(['/me', '/inbox', '/consultations?flat_id=101', '/plans?flat_id=101'])
   expect(shown).toContain('消息（2 条未读）')
   await tap(page, '.waiting')
   expect(wxFake.navigations).toEqual(['/pages/consultation/index?id=5&flat_id=101'])
+})
+
+test('each flat lists its contribution plans: what it owes, whether it pledged; each opens the plan', async () => {
+  wxFake.route('GET', '/me', answer(ME))
+  wxFake.route('GET', '/consultations', answer(LIST))
+  const open1 = fx.forFlat('owner')
+  const closed = fx.forFlat('owner', fx.pledge(), {
+    id: 2, title: '外墙保温出资', status: 'funded', status_name: '已截止·资金已落实', accepting: false,
+    outcome: { funded: true, decided_at: '2026-11-01T16:00:00Z' },
+  })
+  wxFake.route('GET', '/plans', answer([open1, closed]))
+  const page = await open('pages/index/index')
+  const shown = text(page)
+  expect(shown).toContain('⋯ 出资认筹：3栋加装电梯出资方案（2026年12月8日 19:54 截止）')
+  expect(shown).toContain('本户应缴 ¥66,636.79，未承诺')
+  expect(shown).toContain('出资方案：外墙保温出资（已截止·资金已落实）')
+  expect(shown).toContain('本户应缴 ¥66,636.79，已承诺·未缴')
+  await tap(page, '.plan')
+  expect(wxFake.navigations).toEqual(['/pages/plan/index?id=1&flat_id=101'])
+})
+
+test('plans that cannot be read leave the consultations in place, and say so', async () => {
+  wxFake.route('GET', '/me', answer(ME))
+  wxFake.route('GET', '/consultations', answer(LIST))
+  wxFake.route('GET', '/plans', () => ({ status: 500, body: { error: { code: 'server', message: '服务暂时不可用，请稍后再试', details: {} } } }))
+  const page = await open('pages/index/index')
+  expect(text(page)).toContain('待表决：1栋加装电梯')
+  expect(text(page)).toContain('⚠ 出资方案暂时无法加载：服务暂时不可用，请稍后再试（下拉可刷新）')
+})
+
+test('my pledges are one tap away', async () => {
+  wxFake.route('GET', '/me', answer({ ...ME, bindings: [] }))
+  const page = await open('pages/index/index')
+  await tap(page, '.pledges')
+  expect(wxFake.navigations).toEqual(['/pages/pledges/index'])
 })
 
 test('someone with no flat is told how to bind', async () => {
@@ -71,6 +108,7 @@ test('the large-type switch is remembered', async () => {
 test('in large type every text of the page reads at least 18px', async () => {
   wxFake.route('GET', '/me', answer(ME))
   wxFake.route('GET', '/consultations', answer(LIST))
+  wxFake.route('GET', '/plans', answer([fx.forFlat('owner')]))
   const page = await open('pages/index/index')
   expect(await expectLargeType(page)).toBeGreaterThan(5)
 })

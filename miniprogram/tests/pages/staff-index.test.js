@@ -1,5 +1,7 @@
-// Staff home: my roles, the consultations of my scope with their three pages, binding approvals.
+// Staff home: my roles, the consultations of my scope with their three pages, the contribution
+// plans with theirs, binding approvals.
 const { open, text, tap, find, expectLargeType } = require('../helpers')
+const fx = require('../plan-fixtures')
 
 const RULE = {
   preset: 'major',
@@ -51,6 +53,20 @@ function answer(data) {
   return () => ({ status: 200, body: { data } })
 }
 
+const TREASURER = {
+  user: { id: 10, name: '赵敏', phone: null, roles: ['treasurer'] },
+  bindings: [],
+  roles: [{ role: 'treasurer', role_name: '小区出纳（出资收付）', scope: { type: 'compound', id: 1, name: '阳光里小区' } }],
+}
+const PLANS = [
+  fx.plan(),
+  fx.plan({ id: 2, title: '2栋屋面防水出资方案', status: 'draft', status_name: '草稿', accepting: false, opened_at: null, digest: null }),
+]
+
+beforeEach(() => {
+  wxFake.route('GET', '/plans', answer([]))
+})
+
 test('a grid worker sees the scope, each consultation with its pages, and the binding approvals', async () => {
   wxFake.route('GET', '/me', answer(GRID_WORKER))
   wxFake.route('GET', '/consultations', answer(LIST))
@@ -64,7 +80,7 @@ test('a grid worker sees the scope, each consultation with its pages, and the bi
   expect(shown).toContain('✓ 已截止')
   expect(shown).toContain('⋯ 草稿，尚未开始')
   expect(shown).toContain('开始后可查看计票、未表决住户和纸质票。')
-  expect(wxFake.calls.map((c) => c.path)).toEqual(['/me', '/consultations'])
+  expect(wxFake.calls.map((c) => c.path)).toEqual(['/me', '/consultations', '/plans'])
   // two started consultations, three links each; the draft has none
   expect(page.querySelectorAll('.tally').length).toBe(2)
   expect(page.querySelectorAll('.paper').length).toBe(2)
@@ -125,9 +141,49 @@ test('a failure shows the message and a retry that loads again', async () => {
   expect(text(page)).toContain('1栋1单元加装电梯')
 })
 
+test('the plans of the scope, each with the pages the role may use', async () => {
+  wxFake.route('GET', '/me', answer(GRID_WORKER))
+  wxFake.route('GET', '/consultations', answer(LIST))
+  wxFake.route('GET', '/plans', answer(PLANS))
+  const page = await open('pages/staff/index')
+  const shown = text(page)
+  expect(shown).toContain('出资方案（资金共筹）')
+  expect(shown).toContain('3栋加装电梯出资方案')
+  expect(shown).toContain('阳光里小区3栋 · ⋯ 认筹中，正在接受出资承诺')
+  expect(shown).toContain('截止时间：2026-12-08 19:54 · 居民分摊合计 ¥410,000.01')
+  expect(shown).toContain('⋯ 草稿，尚未开始认筹')
+  expect(page.querySelectorAll('.plan-tally').map((b) => b.dom.textContent.trim())).toEqual(['出资统计与管理', '查看方案并开始认筹'])
+  expect(page.querySelectorAll('.plan-paper').length).toBe(1) // a grid worker enters paper pledges of the started plan
+  expect(find(page, '.plan-payments')).toBeFalsy() // but records no payments
+  await tap(page, '.plan-tally')
+  await tap(page, '.plan-paper')
+  const title = encodeURIComponent('3栋加装电梯出资方案')
+  expect(wxFake.navigations).toEqual([`/pages/staff/plan/index?id=1&title=${title}`, `/pages/staff/plan-paper/index?id=1&title=${title}`])
+})
+
+test('a treasurer sees the plans and their payments, and is not asked about consultations', async () => {
+  wxFake.route('GET', '/me', answer(TREASURER))
+  wxFake.route('GET', '/plans', answer(PLANS))
+  const page = await open('pages/staff/index')
+  expect(wxFake.calls.map((c) => c.path)).toEqual(['/me', '/plans'])
+  expect(text(page)).toContain('征询表决不在您的职责范围内。')
+  expect(find(page, '.plan-paper')).toBeFalsy()
+  expect(page.querySelectorAll('.plan-payments').length).toBe(1) // the started plan only
+  await tap(page, '.plan-payments')
+  expect(wxFake.navigations).toEqual([`/pages/staff/plan-payments/index?id=1&title=${encodeURIComponent('3栋加装电梯出资方案')}`])
+})
+
+test('no plan in scope says so', async () => {
+  wxFake.route('GET', '/me', answer(COMMITTEE))
+  wxFake.route('GET', '/consultations', answer(LIST))
+  const page = await open('pages/staff/index')
+  expect(text(page)).toContain('您的范围内还没有出资方案。')
+})
+
 test('in large type every text of the page reads at least 18px', async () => {
   wxFake.route('GET', '/me', answer(GRID_WORKER))
   wxFake.route('GET', '/consultations', answer(LIST))
+  wxFake.route('GET', '/plans', answer(PLANS))
   const page = await open('pages/staff/index')
   expect(await expectLargeType(page)).toBeGreaterThan(3)
 })
