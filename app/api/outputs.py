@@ -574,6 +574,7 @@ class PlanFlatPart(Schema):
     items = Many(FlatAmount)
     relation = Text(nullable=True)
     pledged = Bool()
+    cannot_pledge = Text(nullable=True, metadata={"description": "为什么现在不能签署（null：可以签署）"})
     pledge = One(Pledge, nullable=True, metadata={"description": "家庭成员和租户看不到承诺内容：null"})
     state = Enum(PAYMENT_STATES)
     state_name = Text()

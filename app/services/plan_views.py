@@ -100,11 +100,11 @@ def plan_view(plan, user=None, flat_id=None, relation=None, names=None, results=
         "flat": None,
     }
     if flat_id is not None and frozen:
-        view["flat"] = _flat_part(plan, frozen, flat_id, relation)
+        view["flat"] = _flat_part(plan, frozen, flat_id, relation, user)
     return view
 
 
-def _flat_part(plan, frozen, flat_id, relation):
+def _flat_part(plan, frozen, flat_id, relation, user):
     amounts = service.flat_amounts(plan, frozen, flat_id)
     if amounts is None:
         return None
@@ -114,8 +114,27 @@ def _flat_part(plan, frozen, flat_id, relation):
     # Family members and tenants see what the flat owes and whether it pledged, not the pledge.
     shown = pledge is not None and relation in ("owner", "staff")
     return {**amounts, "relation": relation, "pledged": pledge is not None,
+            "cannot_pledge": cannot_pledge(plan, frozen, pf, relation, user),
             "pledge": pledge_views([pledge])[0] if shown else None,
             "state": state, "state_name": PAYMENT_STATES[state], "paid_fen": paid - refunded}
+
+
+def cannot_pledge(plan, frozen, pf, relation, user):
+    """Why the signed-in resident may not pledge for this flat now, in words; None when they may
+    (the checks pledges.sign makes, so the page says so before the owner signs)."""
+    from app.models import Binding
+    from app.services.ballots import binding_person
+
+    if not service.is_accepting(plan, frozen):
+        return "出资方案已截止或尚未开始认筹"
+    if relation != "owner":
+        return "只有业主本人可以签署出资承诺；家庭成员和租户可以查看应缴金额" if relation != "staff" else "工作人员请录入纸质承诺"
+    user_id = user.id if user is not None else None
+    binding = db.session.scalar(db.select(Binding).filter_by(user_id=user_id, flat_id=pf.flat_id, status="approved",
+                                                             relation="owner")) if user_id else None
+    if binding is None or binding_person(binding.owner_id, pf.flat_id) != pf.person_key:
+        return "您绑定时核对的业主与本方案登记的业主不一致，不能签署；如房屋已过户，请新业主重新绑定，或联系网格员核实"
+    return None
 
 
 def _state(plan_id, flat_id, pledge):
@@ -173,7 +192,8 @@ def pledge_views(pledges):
                        "paid_fen": net_item.get(line["item"], 0) if counts else 0} for line in p.lines],
             "total_fen": p.total_fen, "receipt": p.receipt, "signed_at": _iso(p.created_at),
             "confirmed_at": _iso(p.confirmed_at), "content_hash": p.content_hash,
-            "state": state, "state_name": PAYMENT_STATES[state] if state else "该承诺已不再计入",
+            "state": state, "state_name": PAYMENT_STATES[state] if state else (
+                "待确认，尚未计入" if p.status == "unconfirmed" else "该承诺已不再计入"),
             "paid_fen": paid - refunded if counts else 0, "refunded_fen": refunded if counts else 0,
             "payments": [{"id": x.id, "kind": x.kind, "kind_name": "缴款" if x.kind == "payment" else "退款",
                           "amount_fen": x.amount_fen, "allocation": x.allocation, "method": x.method,

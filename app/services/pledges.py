@@ -68,7 +68,8 @@ def paid_by_item(plan_id, flat_id):
 def totals_of(plan_id, flat_id):
     """(paid, refunded) in fen for a flat under a plan."""
     rows = db.session.execute(db.select(PlanPayment.kind, db.func.sum(PlanPayment.amount_fen))
-                              .filter_by(plan_id=plan_id, flat_id=flat_id).group_by(PlanPayment.kind)).all()
+                              .where(PlanPayment.plan_id == plan_id, PlanPayment.flat_id == flat_id)
+                              .group_by(PlanPayment.kind)).all()
     sums = {kind: int(total or 0) for kind, total in rows}
     return sums.get("payment", 0), sums.get("refund", 0)
 

@@ -71,6 +71,7 @@ function forFlat(relation = 'owner', thePledge = null, fields = {}) {
         { item: 'greening', name: '楼道美化', required: false, amount_fen: 62500, weight: '1', explanation: GREENING_EXPLANATION },
       ],
       relation, pledged: !!thePledge,
+      cannot_pledge: relation === 'owner' ? null : '只有业主本人可以签署出资承诺；家庭成员和租户可以查看应缴金额',
       pledge: thePledge && (relation === 'owner' || relation === 'staff') ? thePledge : null,
       state: thePledge ? thePledge.state : 'none', state_name: thePledge ? thePledge.state_name : '未承诺',
       paid_fen: thePledge ? thePledge.paid_fen : 0,
@@ -133,7 +134,7 @@ function staffForFlat7() {
         { item: 'elevator1', name: '1单元加装电梯', required: true, amount_fen: 8447937, weight: '86', explanation: '专有面积 86.00 m² × 4 层系数 1 = 权重 86；…' },
         { item: 'greening', name: '楼道美化', required: false, amount_fen: 62500, weight: '1', explanation: GREENING_EXPLANATION },
       ],
-      relation: 'staff', pledged: false, pledge: null, state: 'none', state_name: '未承诺', paid_fen: 0,
+      relation: 'staff', pledged: false, cannot_pledge: '工作人员请录入纸质承诺', pledge: null, state: 'none', state_name: '未承诺', paid_fen: 0,
     },
   })
 }

@@ -231,6 +231,11 @@ def test_a_pledge_changed_twice_and_paid_in_two_parts_agrees_everywhere(elevator
     assert verification.verify() == []
     history = client.get("/api/v1/pledges", headers=owner).json["data"]
     assert [p["status"] for p in history] == ["current", "superseded", "superseded"]
+    shown = client.get(f"/api/v1/plans/{plan_id}?flat_id={flat.id}", headers=owner).json["data"]["flat"]
+    assert shown["pledge"]["id"] == pledge_id and shown["state"] == "paid" and shown["paid_fen"] == total
+    assert shown["cannot_pledge"] is None
+    listed = client.get(f"/api/v1/plans?flat_id={flat.id}", headers=owner).json["data"]
+    assert listed[0]["flat"]["pledge"]["payments"][1]["reference"] == "现金-17"
 
 
 def flat_label(flat):
@@ -301,6 +306,7 @@ def test_family_and_tenants_see_the_amounts_but_only_the_owner_pledges(elevator,
     headers = login("tenant-of-flat")
     seen = client.get(f"/api/v1/plans/{elevator['plan_id']}?flat_id={flat.id}", headers=headers).json["data"]["flat"]
     assert seen["due_fen"] > 0 and seen["pledge"] is None
+    assert seen["cannot_pledge"].startswith("只有业主本人")
     refused = _pledge(client, headers, elevator["plan_id"], flat, [{"item": "elevator3", "method": "direct"}])
     assert refused.status_code == 403 and refused.json["error"]["code"] == "not_owner"
 

@@ -114,8 +114,11 @@ Component({
           plan: planView(plan),
           flat: flat ? flatView(flat) : null,
           pledge: flat && flat.pledge ? pledgeForm.view(flat.pledge) : null,
-          canPledge: !!flat && plan.accepting && relation === 'owner',
-          notOwner: flat && plan.accepting && relation !== 'owner' ? (NOT_OWNER[relation] || NOT_OWNER.family) : '',
+          // The backend says why this resident may not sign now (not the owner, not the roll's owner,
+          // closed); null means the form is theirs.
+          canPledge: !!flat && plan.accepting && relation === 'owner' && !flat.cannot_pledge,
+          notOwner: !flat || !plan.accepting ? ''
+            : relation !== 'owner' ? (NOT_OWNER[relation] || NOT_OWNER.family) : (flat.cannot_pledge || ''),
           step: 'read', rows, total: money(pledgeForm.total(rows)),
           formError: '', signed: false, submitting: false, failure: '', refusal: '', receipt: null, docError: '',
         })

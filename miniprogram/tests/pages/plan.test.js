@@ -261,6 +261,16 @@ test('a family member sees the amounts and that the flat pledged, and why they c
   expect(find(page, '.next')).toBeFalsy()
 })
 
+test('an owner the backend will not let sign (the roll names another owner) is told why before signing', async () => {
+  const shown = fx.forFlat('owner')
+  shown.flat.cannot_pledge = '您绑定时核对的业主与本方案登记的业主不一致，不能签署；如房屋已过户，请新业主重新绑定，或联系网格员核实'
+  serve(shown)
+  const page = await open('pages/plan/index', { id: '1', flat_id: '5' })
+  expect(text(page)).toContain('您绑定时核对的业主与本方案登记的业主不一致')
+  expect(find(page, '.next')).toBeFalsy()
+  expect(find(page, '.line')).toBeFalsy()
+})
+
 test('a tenant of a flat that has not pledged sees so, and no form', async () => {
   serve(fx.forFlat('tenant'))
   const page = await open('pages/plan/index', { id: '1', flat_id: '5' })
