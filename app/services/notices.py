@@ -8,7 +8,6 @@ A 公示 (kind publicity) is a notice with an objection period: during it, users
 its scope file one objection (异议) or opinion (意见) per flat, checked by WeChat's msgSecCheck
 (risky: refused, nothing stored; review: held until staff release or reject it). Staff of the scope
 see and answer them; `end_due` records the end and the number of flats that objected, once."""
-import hashlib
 from datetime import timedelta
 
 from flask import current_app
@@ -16,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import ApiError
 from app.extensions import db
-from app.models import Binding, Blob, Building, Compound, Consultation, Flat, InboxItem, Notice, Objection, Unit
+from app.models import Binding, Building, Compound, Consultation, Flat, InboxItem, Notice, Objection, Unit
 from app.models.places import utcnow
-from app.services import scopes
+from app.services import content, scopes
 from app.services.consultations import covers_scope, scope_building
 
 WRITERS = ("grid_worker", "committee", "community_staff", "street_officer", "district_officer", "admin")
@@ -180,7 +179,6 @@ def notices_of(ids):
 # ---------------------------------------------------------------- 公示: objections
 
 OBJECTION_TEXT_MAX = 500
-RISKY_MESSAGE = "内容含有不当信息，未能提交"
 
 
 def _scope_column(scope_type):
@@ -220,31 +218,6 @@ def is_open(notice, now=None):
     return notice.kind == "publicity" and notice.period_start <= now < notice.period_end
 
 
-def _check_text(user, text):
-    """msgSecCheck v2 with the user's openid: "pass" or "review"; risky is a 422 and nothing is stored."""
-    from app.services.auth import wechat_failure
-    from app.wechat.client import WeChatError, get_wechat
-
-    try:
-        verdict = get_wechat().msg_sec_check(user.openid, text, scene=2)
-    except WeChatError as exc:
-        raise wechat_failure(exc, {})
-    if verdict["suggest"] == "risky":
-        current_app.logger.info("objection by user=%s refused by msgSecCheck, label %s", user.id, verdict["label"])
-        raise ApiError(422, "content_risky", RISKY_MESSAGE, {"text": [RISKY_MESSAGE]})
-    return "pass" if verdict["suggest"] == "pass" else "review"
-
-
-def _store_photo(photo):
-    from app.services.ballots import PHOTO_MAX_BYTES, decode_image
-
-    raw, mimetype = decode_image(photo, ("JPEG", "PNG"), PHOTO_MAX_BYTES, "照片")
-    blob = Blob(sha256=hashlib.sha256(raw).hexdigest(), mimetype=mimetype, data=raw)
-    db.session.add(blob)
-    db.session.flush()
-    return blob.id
-
-
 def object_to(user, notice_id, data, now=None):
     """File an objection or an opinion to a 公示 for one flat the user is bound to, during its period."""
     notice, _ = readable_notice(user, notice_id)
@@ -263,8 +236,8 @@ def object_to(user, notice_id, data, now=None):
     text = data["text"].strip()
     if not text:
         raise ApiError(422, "validation_error", "请填写内容", {"text": ["必填项"]})
-    check = _check_text(user, text)
-    photo_id = _store_photo(data["photo"]) if data.get("photo") else None
+    check = content.check_text(user, text)
+    photo_id = content.store_photo(data["photo"]) if data.get("photo") else None
     objection = Objection(notice_id=notice.id, user_id=user.id, flat_id=flat_id, kind=data["kind"], text=text,
                           photo_id=photo_id, check=check, status="visible" if check == "pass" else "held")
     try:
