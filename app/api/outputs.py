@@ -730,6 +730,18 @@ class PlanPendingFlat(Schema):
     owner = One(MaskedPerson, nullable=True)
 
 
+# ---------------------------------------------------------------- projects (answers)
+
+
+# ---------------------------------------------------------------- surveys (answers)
+
+
+# ---------------------------------------------------------------- site reports and acceptance (answers)
+
+
+# ---------------------------------------------------------------- evaluation figures (answers)
+
+
 def envelope(data, many=False, name=None):
     """The schema `{"data": <data>}`: data a schema class, a list of it (many), or a field (name it)."""
     if isinstance(data, type):

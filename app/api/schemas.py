@@ -171,3 +171,15 @@ class PaymentIn(Schema):
     reference = String(load_default="", validate=Length(0, 64, error="凭证号不超过 64 个字符"))
     item = String(load_default=None, validate=Length(1, 32), metadata={"description": "只登记到该项目；缺省按项目顺序分配"})
     photo = String(load_default=None, metadata={"description": "凭证照片（JPEG/PNG，base64）"})
+
+
+# ---------------------------------------------------------------- projects (requests)
+
+
+# ---------------------------------------------------------------- surveys (requests)
+
+
+# ---------------------------------------------------------------- site reports and acceptance (requests)
+
+
+# ---------------------------------------------------------------- evaluation figures (requests)

@@ -10,3 +10,4 @@ from app.models.messages import SubscriptionQuota, OutboxMessage  # noqa: F401
 from app.models.notices import Notice, InboxItem  # noqa: F401
 from app.models.notices import Objection  # noqa: F401
 from app.models.contributions import ContributionPlan, PlanFlat, PlanDue, Pledge, PlanPayment, PlanResult  # noqa: F401
+from app.models.projects import Project, ProjectPhase, Survey, SurveyResponse, SiteReport, AcceptanceSignature, Defect  # noqa: F401

@@ -14,6 +14,8 @@ ROLES = {
     "street_officer": ("街道干部", "street"),
     "district_officer": ("区住建干部", "district"),
     "treasurer": ("小区出纳（出资收付）", "compound"),
+    "supervisor": ("居民监督员", "compound"),
+    "representative": ("居民代表（验收）", "compound"),
     "admin": ("系统管理员", None),
 }
 

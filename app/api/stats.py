@@ -1,0 +1,4 @@
+"""(being built: issue 12)"""
+from apiflask import APIBlueprint
+
+bp = APIBlueprint("stats", __name__, url_prefix="/api/v1", tag="stats")
