@@ -280,7 +280,8 @@ def _payment(pledge_id, body, kind):
             plan_id=pledge.plan_id, idempotency_key=key)) if key and pledge else None
         if payment is None or payment.recorded_by_id != user.id:
             raise ApiError(409, "idempotency_conflict", "该请求编号已被使用")
-        if (payment.pledge_id, payment.kind, payment.amount_fen) != (pledge_id, kind, body["amount_fen"]):
+        if (payment.pledge_id, payment.kind, payment.amount_fen, payment.method, payment.paid_on) != (
+                pledge_id, kind, body["amount_fen"], body["method"], body["paid_on"]):
             raise ApiError(422, "idempotency_mismatch", "该请求编号已用于另一笔内容不同的登记，请勿重复使用",
                            {"Idempotency-Key": ["已用于另一笔登记"]})
     return ok(views.pledge_views([db.session.get(Pledge, payment.pledge_id)])[0], 201)

@@ -309,7 +309,7 @@ def terms_from(entry, plan_id):
 
 def frozen_terms_of(plan):
     """The terms as frozen, in the shape the row keeps them (verification compares the two)."""
-    return {"title": plan.title, "body_sha256": audit.sha256(plan.body or ""),
+    return {"title": plan.title, "body_sha256": audit.sha256(plan.body or ""), "compound_id": plan.compound_id,
             "scope": [plan.scope_type, plan.scope_id], "methods": plan.methods,
             "labour_rate_fen": plan.labour_rate_fen, "funding_rule": plan.funding_rule,
             "closes_at": plan.closes_at.isoformat()}

@@ -98,6 +98,9 @@ def check_lines(frozen, dues, paid, lines):
     missing = [i["name"] for i in items.values() if i["required"] and i["key"] not in given]
     if missing:
         raise ApiError(422, "validation_error", "必选项目必须包含：" + "、".join(missing), {"lines": missing})
+    dropped = [i["name"] for i in items.values() if i["key"] not in given and paid.get(i["key"], 0) > 0]
+    if dropped:
+        raise ApiError(422, "below_paid", "已缴款的项目不能从承诺中去掉：" + "、".join(dropped), {"lines": dropped})
     out = []
     for item in items.values():
         line = given.get(item["key"])
@@ -151,6 +154,20 @@ def _plan_flat(plan_id, flat_id, for_update=True):
     return db.session.scalar(query)
 
 
+def same_lines(pledge, lines, frozen, dues):
+    """Do the requested lines say what a stored pledge's lines say (an amount left out meaning the
+    amount due, labour meaning hours × the frozen rate)?"""
+    def normal(line):
+        hours = line.get("hours")
+        if line["method"] == "labour" and hours:
+            amount = hours * (frozen.get("labour_rate_fen") or 0)
+        else:
+            amount = dues.get(line["item"], 0) if line.get("amount_fen") is None else line["amount_fen"]
+        return (line["item"], line["method"], amount, hours or None, line.get("note") or "")
+
+    return sorted(map(normal, lines)) == sorted(map(normal, pledge.lines))
+
+
 def _replay(plan_id, key, who, same):
     replay = db.session.scalar(db.select(Pledge).filter_by(plan_id=plan_id, idempotency_key=key))
     if replay is None:
@@ -175,7 +192,8 @@ def sign(user, plan_id, flat_id, lines, signature, idempotency_key=None):
     frozen = terms(plan)
     if idempotency_key:
         replay = _replay(plan.id, idempotency_key, lambda p: p.user_id == user.id,
-                         lambda p: p.flat_id == flat_id and p.signature_sha256 == digest)
+                         lambda p: p.flat_id == flat_id and p.signature_sha256 == digest
+                         and same_lines(p, lines, frozen, dues_of(plan.id, flat_id)))
         if replay is not None:
             return replay
     ensure_accepting(plan, frozen)
@@ -237,7 +255,8 @@ def enter_paper(user, plan_id, flat_id, lines, photo, idempotency_key=None):
     frozen = terms(plan)
     if idempotency_key:
         replay = _replay(plan.id, idempotency_key, lambda p: p.entered_by_id == user.id,
-                         lambda p: p.flat_id == flat_id and p.signature_sha256 == digest)
+                         lambda p: p.flat_id == flat_id and p.signature_sha256 == digest
+                         and same_lines(p, lines, frozen, dues_of(plan.id, flat_id)))
         if replay is not None:
             return replay
     ensure_accepting(plan, frozen)
@@ -259,10 +278,7 @@ def _buildings(plan):
 
 def confirm_paper(user, pledge_id):
     """A second staff member confirms a paper pledge beside its photo; it then counts for the flat."""
-    pledge = db.session.get(Pledge, pledge_id)
-    if pledge is None or pledge.channel != "paper":
-        raise ApiError(404, "not_found", "没有找到该纸质承诺")
-    _staff_flat(user, pledge.flat_id, PAPER_STAFF)
+    pledge = _paper_for_staff(user, pledge_id)
     if pledge.entered_by_id == user.id:
         raise ApiError(403, "same_person", "录入人不能确认自己录入的纸质承诺，请由另一名工作人员确认")
     plan = lock(pledge.plan_id, shared=True)
@@ -273,6 +289,10 @@ def confirm_paper(user, pledge_id):
                                .execution_options(populate_existing=True))
     if pledge.status != "unconfirmed":
         raise ApiError(409, "already_confirmed", "该纸质承诺已确认过", {"status": pledge.status})
+    later = db.session.get(Pledge, pf.pledge_id) if pf.pledge_id else None
+    if later is not None and later.id > pledge.id:  # signed after this paper pledge was entered
+        raise ApiError(409, "superseded_by_later", "该户在这份纸质承诺录入之后又签署了新的承诺，以后签署的为准；"
+                       "这份纸质承诺不再确认", {"current_pledge_id": later.id})
     paid = paid_by_item(plan.id, pledge.flat_id)
     short = [line["item"] for line in pledge.lines if line["amount_fen"] < paid.get(line["item"], 0)]
     if short or any(item not in {line["item"] for line in pledge.lines} for item, fen in paid.items() if fen > 0):
@@ -378,7 +398,7 @@ def record(user, pledge_id, kind, data, idempotency_key=None):
         if replay is not None:
             if replay.recorded_by_id != user.id:
                 raise ApiError(409, "idempotency_conflict", "该请求编号已被使用")
-            if (replay.pledge_id, replay.kind, replay.amount_fen) != (pledge_id, kind, data["amount_fen"]):
+            if not same_payment(replay, pledge_id, kind, data, photo):
                 raise ApiError(422, "idempotency_mismatch", "该请求编号已用于另一笔内容不同的登记，请勿重复使用",
                                {"Idempotency-Key": ["已用于另一笔登记"]})
             return replay
@@ -414,6 +434,16 @@ def record(user, pledge_id, kind, data, idempotency_key=None):
                  {"payment": payment.id, "content_hash": payment.content_hash, "pledge": pledge.id,
                   "flat": pledge.flat_id})
     return payment
+
+
+def same_payment(payment, pledge_id, kind, data, photo=None):
+    """Is a stored payment what this request asks for (pledge, kind, amount, method, date, reference,
+    item and photo)?"""
+    return ((payment.pledge_id, payment.kind, payment.amount_fen, payment.method, payment.paid_on,
+             payment.reference, payment.photo_sha256)
+            == (pledge_id, kind, data["amount_fen"], data["method"], data["paid_on"], data.get("reference") or "",
+                photo.sha256 if photo is not None else None)
+            and (data.get("item") is None or payment.allocation == {data["item"]: data["amount_fen"]}))
 
 
 def _allocate(kind, pledge, frozen, paid, amount, item=None):
@@ -470,11 +500,19 @@ def payment_photo(user, payment_id):
     return blob.data, blob.mimetype
 
 
-def paper_photo(user, pledge_id):
+def _paper_for_staff(user, pledge_id):
+    """A paper pledge on a flat of the user's scope; the same 404 for every other id, so nobody
+    learns which ids are paper pledges."""
     pledge = db.session.get(Pledge, pledge_id)
-    if pledge is None or pledge.channel != "paper":
-        raise ApiError(404, "not_found", "没有找到该纸质承诺")
-    _staff_flat(user, pledge.flat_id, PAPER_STAFF)
+    if pledge is not None and pledge.channel == "paper":
+        flat = db.session.get(Flat, pledge.flat_id)
+        if scopes.can(user, flat.unit.building, *PAPER_STAFF):
+            return pledge
+    raise ApiError(404, "not_found", "没有找到该纸质承诺")
+
+
+def paper_photo(user, pledge_id):
+    pledge = _paper_for_staff(user, pledge_id)
     blob = db.session.get(Blob, pledge.signature_id)
     return blob.data, blob.mimetype
 

@@ -102,6 +102,8 @@ def _verify_plan(plan, has_chain):
             if pledge_service.content_hash(pledge) != payload["content_hash"] or pledge.content_hash != payload["content_hash"]:
                 return _pledge_named(pledge, "被改动 / was edited")
             seen_pledges.add(pledge.id)
+            if entry.kind == "paper_pledge_confirmed" and pledge.confirmed_by_id != payload["confirmed_by"]:
+                return _pledge_named(pledge, "的确认人被改动 / its confirming staff member was edited")
             if entry.kind == "paper_pledge_entered":
                 statuses[pledge.id] = "unconfirmed"
             else:
@@ -126,6 +128,10 @@ def _verify_plan(plan, has_chain):
                     or result.digest != frozen["digest"]:
                 return f"出资方案的结果（id {result.id}）被改动 / the stored outcome (id {result.id}) was edited"
             reached = "funded" if result.funded else "not_funded"
+    swapped = blobs_swapped([(p.signature_id, p.signature_sha256) for p in pledges.values()]
+                            + [(p.photo_id, p.photo_sha256) for p in payments.values() if p.photo_id is not None])
+    if swapped:
+        return f"签名或凭证图片（blob id {swapped[0]}）被替换，与记录的哈希不符 / a signature or evidence image was replaced"
     for pledge in pledges.values():
         if pledge.id not in seen_pledges:
             return _pledge_named(pledge, "未经系统记录（被插入） / was inserted behind the application's back")
@@ -144,6 +150,21 @@ def _verify_plan(plan, has_chain):
     if plan.status != reached:
         return f"出资方案状态被改动（审计链记为 {reached}，现为 {plan.status}） / the status was edited (the chain says {reached})"
     return None
+
+
+def blobs_swapped(pairs, batch=500):
+    """Ids of the blobs (of (blob id, sha256 recorded for it)) whose bytes no longer hash to what was
+    recorded, or that point nowhere: an image replaced behind the application's back."""
+    import hashlib
+
+    from app.models import Blob
+
+    expected = {blob_id: sha for blob_id, sha in pairs if blob_id is not None}
+    found, ids = {}, sorted(expected)
+    for start in range(0, len(ids), batch):
+        for blob_id, data in db.session.execute(db.select(Blob.id, Blob.data).where(Blob.id.in_(ids[start:start + batch]))):
+            found[blob_id] = hashlib.sha256(data).hexdigest()
+    return [blob_id for blob_id in ids if found.get(blob_id) != expected[blob_id]]
 
 
 def _pledge_named(pledge, what):
@@ -250,6 +271,10 @@ def _verify_consultation(consultation, has_chain):
             return _named(ballot, "未经系统记录（被插入） / was inserted behind the application's back")
         if ballot.status != statuses[ballot.id]:
             return _named(ballot, f"状态被改动（记录为 {statuses[ballot.id]}，现为 {ballot.status}） / status was edited")
+    swapped = blobs_swapped([(b.signature_id, b.signature_sha256) for b in ballots.values()])
+    if swapped:
+        ballot = next(b for b in ballots.values() if b.signature_id == swapped[0])
+        return _named(ballot, "的签名或纸质票照片被替换（与记录的哈希不符） / its signature or photo was replaced")
     for slot in slots:
         if slot.ballot_id != counted.get(slot.person_key):
             return f"计票位（{slot.person_key}）指向的表决票被改动 / the counted ballot of {slot.person_key} was changed"

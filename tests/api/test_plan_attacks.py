@@ -399,9 +399,6 @@ def test_guessed_pledge_payment_and_photo_ids_all_answer_the_same_404(client, pl
     assert counts() == before
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE: pledges.paper_photo and confirm_paper answer an outsider "
-                   "'没有找到该纸质承诺' for an id that is no paper pledge but '没有找到该房屋' (from _staff_flat) for "
-                   "one that is: anyone signed in learns which ids are paper pledges and how many there are")
 @pytest.mark.parametrize("who", ["ob", "committee_b", "gw2"])
 def test_guessed_paper_pledge_ids_all_answer_the_same_404(client, place, who):
     last_pledge = _db.session.scalar(_db.select(_db.func.max(Pledge.id)))
@@ -453,9 +450,6 @@ def test_a_pledge_key_reused_with_another_signature_or_flat_is_a_422(client, pla
     assert _pledge(client, place, o1, ELEVATOR, key="pk-2b", flat=3).status_code == 201  # the flat is theirs
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE: pledges.sign's replay check compares only the flat and the "
-                   "signature, not the lines: the same key with other items or amounts answers the old pledge "
-                   "(201) and the owner believes the new amounts were pledged")
 @pytest.mark.parametrize("lines", [
     [{"item": "elevator1", "method": "provident_fund"}],
     [{"item": "elevator1", "method": "direct"}, {"item": "paint", "method": "direct", "amount_fen": 9000}],
@@ -468,8 +462,6 @@ def test_a_pledge_key_reused_with_other_lines_is_a_422(client, place, lines):
     assert counts() == before
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE: pledges.enter_paper's replay check compares only the flat and the "
-                   "photo, not the lines: the same key with other items or amounts answers the old entry (201)")
 def test_a_paper_pledge_key_reused_with_other_lines_is_a_422(client, place):
     gw = {**place["h"]["gw1"], "Idempotency-Key": "paper-k"}
     url = f"/api/v1/plans/{place['p']}/paper-pledges"
@@ -536,9 +528,6 @@ def test_a_payment_key_reused_with_another_amount_or_kind_is_a_422(client, place
     assert counts() == before
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE: pledges.record's replay check compares only pledge, kind and "
-                   "amount: the same key with another method, date, reference, item or photo answers the old "
-                   "payment (201) as if this one were recorded")
 @pytest.mark.parametrize("changed", [{"method": "provident_fund"}, {"paid_on": "2026-01-01"},
                                      {"reference": "R-2"}, {"item": "paint"}],
                          ids=["method", "paid_on", "reference", "item"])
@@ -573,10 +562,6 @@ def test_a_key_too_long_or_not_plain_ascii_is_a_422_never_cut(client, place, key
 # ---------------------------------------------------------------- paper and online
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE: pledges.confirm_paper makes the paper pledge current whenever it is "
-                   "confirmed, superseding a pledge the owner signed online after the paper one was entered: the "
-                   "owner's later decision is replaced by an older form (consultations mark such a paper ballot "
-                   "conflict/late instead)")
 def test_a_paper_pledge_confirmed_after_the_owner_signed_online_does_not_replace_the_later_signature(client, place):
     flat0 = place["flats"][0]
     entered = _post(client, f"/api/v1/plans/{place['p']}/paper-pledges", place["h"]["gw1"], {
@@ -906,9 +891,6 @@ def test_a_pledge_cannot_be_lowered_below_what_is_paid(client, place):
     assert counts() == before
 
 
-@pytest.mark.xfail(strict=True, reason="HOLE: pledges.check_lines checks below_paid only on the lines given: an "
-                   "owner's new pledge that leaves out an optional item already paid on is accepted, so the "
-                   "pledge counted is less than what is paid (confirm_paper checks this, sign does not)")
 def test_a_pledge_cannot_drop_an_item_already_paid_on(client, place):
     _paint_paid(client, place)
     before = counts()
