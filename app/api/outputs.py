@@ -23,6 +23,7 @@ from app.services.ballots import STATUS_NAMES as BALLOT_STATUSES
 from app.models.messages import OUTBOX_STATUSES
 from app.models.contributions import METHODS, PAYMENT_STATES, PLEDGE_STATUSES, STANDARDS
 from app.models.contributions import STATUSES as PLAN_STATUSES
+from app.models.projects import LEVELS, PHASES
 
 CHANNELS = ["online", "paper"]
 PRESETS = ["major", "ordinary", "none"]
@@ -732,14 +733,558 @@ class PlanPendingFlat(Schema):
 
 # ---------------------------------------------------------------- projects (answers)
 
+class ProjectItem(Schema):
+    name = Text()
+    level = Enum(LEVELS)
+    level_name = Text()
+
+
+class ProjectPhaseEntry(Schema):
+    phase = Enum(PHASES)
+    name = Text()
+    entered_at = Time(nullable=True)
+    by_system = Bool(metadata={"description": "true：系统按条件自动推进"})
+    reason = Text(nullable=True)
+
+
+class ProjectNext(Schema):
+    phase = Enum(PHASES)
+    name = Text()
+    condition = Text()
+    met = Bool()
+    status = Text()
+
+
+class AcceptanceRule(Schema):
+    share = Text()
+    strict = Bool()
+
+
+class ProjectLinks(Schema):
+    plan_consultation_id = Int(nullable=True)
+    contribution_plan_id = Int(nullable=True)
+    needs_survey_id = Int(nullable=True)
+    satisfaction_survey_id = Int(nullable=True)
+
+
+class ProjectBrief(Schema):
+    id = Int()
+    title = Text()
+    body = Text()
+    compound = One(PlaceRef)
+    items = Many(ProjectItem)
+    budget_fen = Int()
+    phase = Enum(PHASES)
+    phase_name = Text()
+    phases = Many(ProjectPhaseEntry)
+    next = One(ProjectNext, nullable=True)
+    acceptance_rule = One(AcceptanceRule)
+    links = One(ProjectLinks)
+
+
+class ProjectParticipation(Schema):
+    persons = Amount()
+    area = Amount()
+    met = Bool()
+
+
+class ProjectConsultation(Schema):
+    id = Int()
+    title = Text()
+    status = Enum(CONSULTATION_STATUSES)
+    closes_at = Time()
+    passed = Boolean(required=True, allow_none=True, metadata={"description": "公布前为 null"})
+    participation = Raw(required=True, allow_none=True, metadata={"description": "公布后：参与人数、面积和是否达到"})
+
+
+class ProjectFunds(Schema):
+    plan_id = Int()
+    title = Text()
+    status = Enum(PLAN_STATUSES)
+    target_fen = Int(nullable=True)
+    pledged_fen = Int()
+    paid_fen = Int()
+    flats_pledging = Int()
+    flats = Int()
+
+
+class ProjectReportCounts(Schema):
+    total = Int()
+    open = Int()
+    answered = Int()
+    resolved = Int()
+    reopened = Int()
+
+
+class ProjectAcceptance(Schema):
+    representatives = Int()
+    signed = Int()
+    passing = Int(metadata={"description": "签署通过（含附意见）的居民代表人数"})
+    passed = Bool()
+    defects_open = Int()
+
+
+class ProjectSurvey(Schema):
+    id = Int()
+    title = Text()
+    status = Text()
+    flats = Int(nullable=True)
+    answered = Int()
+    participation_percent = Raw(required=True, metadata={"oneOf": [{"type": "number"}, {"type": "null"}]})
+    rate_percent = Raw(required=True, metadata={"oneOf": [{"type": "number"}, {"type": "null"}],
+                                                "description": "满意率（4 分和 5 分的占比），非满意度问卷为 null"})
+    mean = Text(nullable=True, metadata={"description": "平均分（两位小数）"})
+
+
+class Project(ProjectBrief):
+    consultation = One(ProjectConsultation, nullable=True)
+    funds = One(ProjectFunds, nullable=True)
+    reports = One(ProjectReportCounts)
+    acceptance = One(ProjectAcceptance)
+    needs_survey = One(ProjectSurvey, nullable=True)
+    satisfaction = One(ProjectSurvey, nullable=True)
+
 
 # ---------------------------------------------------------------- surveys (answers)
+
+from app.models.projects import QUESTION_KINDS, SURVEY_KINDS, SURVEY_STATUSES  # noqa: E402
+from app.models.projects import TEXT_STATES as SURVEY_TEXT_STATES  # noqa: E402
+
+FRACTION_TEXT = {"pattern": r"^\d+/\d+$"}
+
+
+def Share(description):  # noqa: N802
+    return Text(nullable=True, metadata={"description": description + "；精确分数，例如 37/40；没有基数时为 null",
+                                         **FRACTION_TEXT})
+
+
+def Percent(description="百分比，一位小数，例如 92.5；没有基数时为 null"):  # noqa: N802
+    return Text(nullable=True, metadata={"description": description, "pattern": r"^\d+\.\d$"})
+
+
+class SurveyQuestionOption(Schema):
+    key = Text()
+    label = Text()
+
+
+class SurveyQuestion(Schema):
+    key = Text(metadata={"description": "题目编号：答案以它为键"})
+    kind = Enum(QUESTION_KINDS)
+    kind_name = Text()
+    text = Text()
+    options = Many(SurveyQuestionOption, metadata={"description": "单选、多选题的选项；评分题和文字题为空"})
+    required = Bool()
+
+
+class SurveyScope(Schema):
+    type = Enum(SCOPES)
+    id = Int()
+    name = Text(nullable=True)
+
+
+SURVEY_ANSWER_VALUE = {"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 1, "maximum": 5},
+                                 {"type": "array", "items": {"type": "string"}}]}
+
+
+class SurveyResponse(Schema):
+    """A flat's answer as the residents of the flat see it."""
+    id = Int()
+    survey_id = Int()
+    flat_id = Int()
+    answers = Dict(required=True, keys=String(), values=Raw(metadata=SURVEY_ANSWER_VALUE),
+                   metadata={"description": "{题目编号: 选项编号 | [选项编号] | 1-5 | 文字}"})
+    current = Bool(metadata={"description": "是否为该户计入的答卷（同一户以最后一次为准）"})
+    text_state = Enum(SURVEY_TEXT_STATES, nullable=True, metadata={"description": "文字意见的状态；没有文字时为 null"})
+    text_state_name = Text(nullable=True)
+    review_reason = Text(nullable=True, metadata={"description": "工作人员不予公开的原因（仅在 rejected 时）"})
+    by_me = Bool()
+    answered_at = Time()
+
+
+class SurveyFlat(Schema):
+    flat_id = Int()
+    room = Text(nullable=True)
+    relation = Enum(RELATIONS)
+    relation_name = Text()
+    answered = Bool()
+    response = One(SurveyResponse, nullable=True)
+
+
+class Survey(Schema):
+    id = Int()
+    title = Text()
+    body = Text()
+    kind = Enum(SURVEY_KINDS)
+    kind_name = Text()
+    scope = One(SurveyScope)
+    compound = One(PlaceRef)
+    project_id = Int(nullable=True)
+    questions = Many(SurveyQuestion)
+    status = Enum(SURVEY_STATUSES)
+    status_name = Text()
+    closes_at = Time()
+    opened_at = Time(nullable=True)
+    closed_at = Time(nullable=True)
+    created_at = Time()
+    flats = Int(nullable=True, metadata={"description": "开始时范围内的房屋数（参与率的基数）；草稿为 null"})
+    answered = Int(metadata={"description": "已作答（计入）的户数"})
+    accepting = Bool(metadata={"description": "现在是否接受作答"})
+    results_available = Bool(metadata={"description": "您现在能否查看结果（居民：问卷结束后）"})
+    flat = One(SurveyFlat, nullable=True, metadata={"description": "请求带 flat_id 且您绑定了该户时：该户的答卷"})
+
+
+class SurveyText(Schema):
+    key = Text()
+    question = Text()
+    text = Text()
+
+
+class SurveyTextReview(Schema):
+    """An answer's texts as reviewers see them: the room, never a name."""
+    id = Int()
+    survey_id = Int()
+    flat_id = Int()
+    room = Text(nullable=True)
+    current = Bool()
+    texts = Many(SurveyText)
+    text_state = Enum(SURVEY_TEXT_STATES, nullable=True)
+    text_state_name = Text(nullable=True)
+    review_reason = Text(nullable=True)
+    reviewed_at = Time(nullable=True)
+    answered_at = Time()
+
+
+class SurveyRef(Schema):
+    id = Int()
+    title = Text()
+    kind = Enum(SURVEY_KINDS)
+    kind_name = Text()
+    status = Enum(SURVEY_STATUSES)
+    status_name = Text()
+    closes_at = Time()
+    closed_at = Time(nullable=True)
+
+
+class SurveyParticipation(Schema):
+    flats = Int(metadata={"description": "开始时范围内的房屋数"})
+    answered = Int(metadata={"description": "已作答（计入）的户数"})
+    share = Share("参与率")
+    percent = Percent()
+
+
+class SurveyOptionCount(Schema):
+    key = Text()
+    label = Text()
+    count = Int()
+    share = Share("选择该项的户数占回答该题户数的比例")
+    percent = Percent()
+
+
+class SurveyRating(Schema):
+    count = Int()
+    sum = Int()
+    mean = Share("平均分")
+    mean_display = Text(nullable=True, metadata={"description": "平均分，两位小数，例如 4.25", "pattern": r"^\d+\.\d{2}$"})
+    distribution = Dict(required=True, keys=String(), values=Integer(), metadata={"description": "{\"1\"..\"5\": 户数}"})
+    satisfied = Int(metadata={"description": "4 分和 5 分的户数"})
+    satisfaction_rate = Share("满意率（4 分和 5 分的占比）")
+    satisfaction_percent = Percent()
+
+
+class SurveyComment(Schema):
+    text = Text()
+    room = String(metadata={"description": "房号：仅工作人员可见；居民看到的意见没有这一项"})
+
+
+class SurveyQuestionResult(Schema):
+    key = Text()
+    kind = Enum(QUESTION_KINDS)
+    kind_name = Text()
+    text = Text()
+    required = Bool()
+    answered = Int(metadata={"description": "回答该题的户数"})
+    options = Many(SurveyOptionCount, metadata={"description": "单选、多选题；其他为空"})
+    rating = One(SurveyRating, nullable=True, metadata={"description": "评分题；其他为 null"})
+    comments = Many(SurveyComment, metadata={"description": "文字题已公开的意见（不含姓名）；其他为空"})
+    held = Int(metadata={"description": "文字题待审核、暂不公开的意见数"})
+
+
+class SurveyOverall(Schema):
+    ratings = Int(metadata={"description": "全部评分题的评分个数"})
+    mean = Share("全部评分的平均分")
+    mean_display = Text(nullable=True, metadata={"pattern": r"^\d+\.\d{2}$"})
+    satisfied = Int()
+    satisfaction_rate = Share("满意率：全部评分中 4 分和 5 分的占比")
+    satisfaction_percent = Percent()
+    participation = One(SurveyParticipation)
+
+
+class SurveyResults(Schema):
+    survey = One(SurveyRef)
+    final = Bool(metadata={"description": "true：问卷已结束，结果不再变化"})
+    participation = One(SurveyParticipation)
+    questions = Many(SurveyQuestionResult)
+    overall = One(SurveyOverall, nullable=True, metadata={"description": "满意度评价的总体满意率和平均分；其他问卷为 null"})
+    generated_at = Time()
+
 
 
 # ---------------------------------------------------------------- site reports and acceptance (answers)
 
+from app.models.projects import OPINIONS, REPORT_STATUSES, TEXT_STATES  # noqa: E402
+from app.services.works import ACTORS, DEFECT_STATUSES, EVENTS  # noqa: E402
+
+REPORT_ACTIONS = ["answer", "release", "reject", "resolve", "reopen"]
+
+
+class ReportPlace(Schema):
+    text = Text(metadata={"description": "地点：楼栋单元名，或居民填写的文字"})
+    building = One(PlaceRef, nullable=True)
+    unit = One(PlaceRef, nullable=True)
+
+
+class ReportEvent(Schema):
+    event = Enum(EVENTS)
+    event_name = Text()
+    by = Enum(ACTORS, metadata={"description": "reporter 反映人、supervisor 居民监督员、staff 工作人员"})
+    by_name = Text()
+    note = Text(nullable=True, metadata={"description": "答复、重新打开或不予公开的原因；他人待审核的原因不显示（null）"})
+    at = Time()
+
+
+class ReportReporter(Schema):
+    name = Text(metadata={"description": "反映人（已遮挡，如 张*）"})
+
+
+class SiteReport(Schema):
+    id = Int()
+    project_id = Int()
+    text = Text()
+    place = One(ReportPlace)
+    photos = Many(String(), metadata={"description": "照片地址（GET，带登录令牌）"})
+    text_state = Enum(TEXT_STATES)
+    text_state_name = Text()
+    status = Enum(REPORT_STATUSES)
+    status_name = Text()
+    answer = Text(nullable=True)
+    answered_at = Time(nullable=True)
+    resolved_at = Time(nullable=True)
+    reopened = Int(metadata={"description": "重新打开的次数"})
+    created_at = Time()
+    mine = Bool()
+    by_supervisor = Bool(metadata={"description": "由居民监督员反映"})
+    reporter = One(ReportReporter, nullable=True, metadata={"description": "仅工作人员可见；居民看到 null"})
+    history = Many(ReportEvent)
+    actions = Many(String(validate=OneOf(REPORT_ACTIONS)), metadata={"description": "我现在可以做的操作"})
+
+
+class SiteReportList(Schema):
+    project_id = Int()
+    phase = Enum(PHASES)
+    phase_name = Text()
+    reporting_open = Bool(metadata={"description": "项目处于施工或竣工验收阶段，可以反映问题"})
+    can_report = Bool(metadata={"description": "我现在可以反映问题（本小区居民或居民监督员）"})
+    staff = Bool()
+    counts = One(ProjectReportCounts)
+    reports = Many(SiteReport)
+
+
+class AcceptanceRuleShown(AcceptanceRule):
+    text = Text()
+
+
+class AcceptanceRepresentatives(Schema):
+    count = Int()
+    names = Many(String(), metadata={"description": "已遮挡的姓名"})
+    signed = Int(metadata={"description": "已签署的现任居民代表人数"})
+
+
+class AcceptanceSignatureShown(Schema):
+    id = Int()
+    name = Text(metadata={"description": "签署人（已遮挡）"})
+    opinion = Enum(OPINIONS)
+    opinion_name = Text()
+    remarks = Text()
+    defects = Many(String())
+    signed_at = Time()
+    current = Bool(metadata={"description": "签署人仍是本小区的居民代表（计入）"})
+    mine = Bool()
+
+
+class Defect(Schema):
+    id = Int()
+    text = Text()
+    status = Enum(DEFECT_STATUSES)
+    status_name = Text()
+    note = Text(nullable=True, metadata={"description": "整改说明"})
+    resolved_at = Time(nullable=True)
+    signature_id = Int()
+
+
+class AcceptanceDefects(Schema):
+    open = Many(Defect)
+    resolved = Many(Defect)
+
+
+class AcceptanceMe(Schema):
+    representative = Bool()
+    signed = Bool()
+    can_sign = Bool()
+
+
+class Acceptance(Schema):
+    project_id = Int()
+    phase = Enum(PHASES)
+    phase_name = Text()
+    signing_open = Bool(metadata={"description": "项目处于竣工验收阶段，可以签署"})
+    rule = One(AcceptanceRuleShown)
+    representatives = One(AcceptanceRepresentatives)
+    signatures = Many(AcceptanceSignatureShown)
+    passing = Int(metadata={"description": "签署通过（含附意见）的现任居民代表人数"})
+    required = Int(nullable=True, metadata={"description": "通过所需的人数；没有居民代表时为 null"})
+    needed = Int(nullable=True, metadata={"description": "还需签署通过的人数"})
+    passed = Bool()
+    status = Text(metadata={"description": "通过与否及原因"})
+    defects = One(AcceptanceDefects)
+    me = One(AcceptanceMe)
+
+
 
 # ---------------------------------------------------------------- evaluation figures (answers)
+
+from apiflask.fields import Float  # noqa: E402
+
+from app.models.projects import PHASES as _STATS_PHASES  # noqa: E402
+
+_STATS_FRACTION = {"pattern": r"^\d+/[1-9]\d*$"}
+
+
+def StatsShare():  # noqa: N802
+    return String(required=True, allow_none=True, metadata={"description": "精确分数 a/b（已约分）；基数为 0 时为 null",
+                                                           **_STATS_FRACTION})
+
+
+def StatsPercent(description="百分比，四舍五入保留一位小数；基数为 0 时为 null"):  # noqa: N802
+    return Float(required=True, allow_none=True, metadata={"description": description})
+
+
+class StatsNodeRef(Schema):
+    type = Enum(["compound", "community", "street", "district"])
+    id = Int()
+    name = Text()
+
+
+class StatsNode(Schema):
+    type = Enum(["compound", "community", "street", "district"])
+    type_name = Text()
+    id = Int()
+    name = Text()
+    parents = Many(StatsNodeRef, metadata={"description": "上级（自区向下）"})
+
+
+class StatsPart(Schema):
+    """Answered of a base (flats or persons), with the exact share and its percent."""
+    base = Int()
+    answered = Int()
+    share = StatsShare()
+    percent = StatsPercent()
+
+
+class StatsAreaPart(Schema):
+    base = Area()
+    answered = Area()
+    share = StatsShare()
+    percent = StatsPercent()
+
+
+class StatsCoverage(Schema):
+    compounds = Int(metadata={"description": "范围内小区数"})
+    active = Int(metadata={"description": "有在建项目（阶段未到已完成）的小区数"})
+    share = StatsShare()
+    percent = StatsPercent()
+    with_project = Int(metadata={"description": "有任何改造项目的小区数"})
+    with_project_share = StatsShare()
+    with_project_percent = StatsPercent()
+
+
+class StatsConsultations(Schema):
+    count = Int(metadata={"description": "已开始的征询数"})
+    flats = One(StatsPart)
+    persons = One(StatsPart)
+    area = One(StatsAreaPart)
+
+
+class StatsCountedFlats(Schema):
+    count = Int()
+    flats = One(StatsPart)
+
+
+class StatsParticipation(Schema):
+    consultations = One(StatsConsultations)
+    plans = One(StatsCountedFlats)
+    surveys = One(StatsCountedFlats)
+    overall = One(StatsPart, metadata={"description": "三者合计：已参与户次 / 应参与户次"})
+
+
+class StatsSatisfaction(Schema):
+    surveys = Int(metadata={"description": "已开始的满意度评价数"})
+    count = Int(metadata={"description": "评分个数（每户每道评分题一个）"})
+    distribution = Many(Integer(), metadata={"description": "1 到 5 分各自的个数"})
+    mean = StatsPercent("平均分，四舍五入保留两位小数；没有评分时为 null")
+    mean_exact = String(required=True, allow_none=True, metadata={"description": "平均分的精确分数", **_STATS_FRACTION})
+    satisfied = Int(metadata={"description": "4 分和 5 分的个数"})
+    rate = StatsShare()
+    rate_percent = StatsPercent()
+
+
+class StatsPhase(Schema):
+    phase = Enum(_STATS_PHASES)
+    name = Text()
+    count = Int()
+
+
+class StatsProjects(Schema):
+    total = Int()
+    active = Int()
+    phases = Many(StatsPhase, metadata={"description": "全部七个阶段，依次排列，含 0"})
+
+
+class StatsFigures(Schema):
+    coverage = One(StatsCoverage)
+    participation = One(StatsParticipation)
+    satisfaction = One(StatsSatisfaction)
+    projects = One(StatsProjects)
+
+
+class StatsChild(Schema):
+    type = Enum(["compound", "community", "street"])
+    id = Int()
+    name = Text()
+    figures = One(StatsFigures)
+
+
+class StatsItem(Schema):
+    """A consultation, plan or survey of a compound that opened, with its participation."""
+    type = Enum(["consultation", "plan", "survey"])
+    type_name = Text()
+    id = Int()
+    title = Text()
+    kind = Text(nullable=True)
+    kind_name = Text(nullable=True)
+    status = Text()
+    status_name = Text()
+    flats = One(StatsPart, metadata={"description": "征询：名册户数；方案：方案户数；问卷：开始时范围内户数"})
+    persons = One(StatsPart, nullable=True, metadata={"description": "征询的人数（业主人数）；其他为 null"})
+    area = One(StatsAreaPart, nullable=True, metadata={"description": "征询的专有面积；其他为 null"})
+    satisfaction = One(StatsSatisfaction, nullable=True, metadata={"description": "满意度评价的评分；其他为 null"})
+
+
+class Stats(Schema):
+    node = One(StatsNode)
+    generated_at = Time()
+    figures = One(StatsFigures)
+    children = Many(StatsChild, metadata={"description": "社区的小区、街道的社区、区的街道；小区为空"})
+    items = Many(StatsItem, metadata={"description": "小区的征询、出资方案和问卷（已开始的）；其他层级为空"})
 
 
 def envelope(data, many=False, name=None):

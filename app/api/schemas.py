@@ -13,6 +13,7 @@ from app.api.inputs import Date, DateTime, Id, Integer, String
 from app.models.bindings import RELATIONS
 from app.models.consultations import KINDS
 from app.models.contributions import METHODS, STANDARDS
+from app.models.projects import LEVELS, PHASES
 
 
 class CodeIn(Schema):
@@ -175,11 +176,141 @@ class PaymentIn(Schema):
 
 # ---------------------------------------------------------------- projects (requests)
 
+class ProjectItemIn(Schema):
+    name = String(required=True, validate=Length(1, 50, error="改造内容 1 到 50 个字"))
+    level = String(required=True, validate=OneOf(list(LEVELS), error="应为 basic（基础类）、improvement（完善类）或 enhancement（提升类）"))
+
+
+class ProjectLinksIn(Schema):
+    plan_consultation_id = Id(load_default=None, metadata={"description": "方案征询（通过后项目进入资金筹集）"})
+    contribution_plan_id = Id(load_default=None, metadata={"description": "出资方案（达成后进入施工）"})
+    needs_survey_id = Id(load_default=None)
+    satisfaction_survey_id = Id(load_default=None)
+
+
+class ProjectIn(ProjectLinksIn):
+    compound_id = Id(required=True)
+    title = String(required=True, validate=Length(1, 100))
+    body = String(load_default="", multiline=True, validate=Length(0, 5000))
+    items = List(Nested(ProjectItemIn), required=True, validate=Length(1, 50))
+    budget_fen = Integer(required=True, minimum=0, maximum=2**31 - 1, metadata={"description": "预算（分）"})
+    acceptance_share = String(load_default="1/2", validate=FRACTION,
+                              metadata={"description": "验收通过所需居民代表比例，例如 1/2"})
+    acceptance_strict = Boolean(load_default=True, metadata={"description": "true：须超过该比例；false：达到即可"})
+
+
+class PhaseIn(Schema):
+    phase = String(required=True, validate=OneOf(list(PHASES)))
+    reason = String(load_default="", validate=Length(0, 200, error="说明不超过 200 字"))
+
 
 # ---------------------------------------------------------------- surveys (requests)
+
+from apiflask.fields import Raw  # noqa: E402
+
+from app.models.projects import QUESTION_KINDS, SURVEY_KINDS  # noqa: E402
+
+
+class SurveyOptionIn(Schema):
+    key = String(required=True, validate=Regexp(r"^[a-z0-9_]{1,32}$", error="应为 1 到 32 个小写字母、数字或下划线"))
+    label = String(required=True, validate=Length(1, 40, error="选项文字 1 到 40 个字"))
+
+
+class SurveyQuestionIn(Schema):
+    key = String(load_default=None, validate=Regexp(r"^[a-z][a-z0-9_]{0,31}$",
+                 error="应为小写字母开头、1 到 32 个小写字母、数字或下划线；不填则按顺序编为 q1、q2……"))
+    kind = String(required=True, validate=OneOf(list(QUESTION_KINDS), error="应为 single（单选）、multiple（多选）、"
+                                                                           "rating（1-5 分评分）或 text（文字）"))
+    text = String(required=True, validate=Length(1, 200, error="题目 1 到 200 个字"))
+    options = List(Nested(SurveyOptionIn), load_default=None, validate=Length(0, 20, error="选项不超过 20 个"),
+                   metadata={"description": "单选、多选题的 2 到 20 个选项；评分题和文字题不设"})
+    required = Boolean(load_default=True)
+
+
+class SurveyIn(Schema):
+    scope = Nested(ScopeIn, required=True)
+    project_id = Id(load_default=None, metadata={"description": "关联的改造项目（须为同一小区）"})
+    kind = String(load_default="other", validate=OneOf(list(SURVEY_KINDS), error="应为 needs（需求调查）、"
+                                                                                 "satisfaction（满意度评价）或 other"))
+    title = String(required=True, validate=Length(1, 100, error="标题 1 到 100 个字"))
+    body = String(load_default="", multiline=True, validate=Length(0, 5000))
+    closes_at = DateTime(required=True)
+    questions = List(Nested(SurveyQuestionIn), load_default=None, validate=Length(1, 30, error="问题应为 1 到 30 个"),
+                     metadata={"description": "满意度评价不填时使用预设：工程质量、施工管理、环境改善、后续管理、"
+                                              "总体满意度五项评分和一项文字意见"})
+
+
+class SurveyResponseIn(Schema):
+    flat_id = Id(required=True)
+    answers = Dict(keys=String(validate=Length(1, 64, error="题目编号 1 到 64 个字符")), values=Raw(allow_none=True),
+                   required=True, validate=Length(0, 30, error="答案不超过 30 项"),
+                   metadata={"description": "{题目编号: 答案}：单选为选项编号，多选为选项编号的列表，评分为 1 到 5 的整数，"
+                                            "文字不超过 500 字；选答题可不填或为 null"})
+
+
+class SurveyRejectIn(Schema):
+    reason = String(required=True, validate=Length(1, 200, error="请填写 1 到 200 字的原因"))
+
 
 
 # ---------------------------------------------------------------- site reports and acceptance (requests)
 
+class ReportPlaceIn(Schema):
+    building_id = Id(load_default=None, metadata={"description": "本小区的楼栋"})
+    unit_id = Id(load_default=None, metadata={"description": "本小区的单元（可与所在楼栋一起给出）"})
+    text = String(load_default=None, validate=Length(1, 100, error="地点为 1 到 100 个字"),
+                  metadata={"description": "或者用文字说明地点（与楼栋/单元二选一）"})
+
+
+class SiteReportIn(Schema):
+    text = String(required=True, multiline=True, validate=Length(1, 1000, error="内容为 1 到 1000 个字"))
+    place = Nested(ReportPlaceIn, required=True)
+    photos = List(String(), load_default=[], validate=Length(0, 3, error="最多 3 张照片"),
+                  metadata={"description": "JPEG/PNG，base64，每张不超过 3 MB"})
+
+
+class ReportQuery(Schema):
+    status = String(load_default=None, validate=OneOf(["open", "answered", "resolved", "reopened"],
+                                                      error="应为 open、answered、resolved 或 reopened"))
+
+
+class ReportAnswerIn(Schema):
+    answer = String(required=True, multiline=True, validate=Length(1, 1000, error="答复为 1 到 1000 个字"))
+
+
+class ReportReasonIn(Schema):
+    reason = String(required=True, multiline=True, validate=Length(1, 200, error="原因为 1 到 200 个字"))
+
+
+class AcceptanceIn(Schema):
+    opinion = String(required=True, validate=OneOf(["pass", "pass_with_remarks", "fail"],
+                                                   error="应为 pass（通过）、pass_with_remarks（通过，附意见）或 fail（不通过）"))
+    remarks = String(load_default="", multiline=True, validate=Length(0, 1000, error="意见不超过 1000 字"))
+    defects = List(String(multiline=True, validate=Length(1, 500, error="每项缺陷为 1 到 500 个字")), load_default=[],
+                   validate=Length(0, 20, error="缺陷最多 20 项"), metadata={"description": "不通过时必填，逐条列出"})
+    signature = String(required=True)  # size and format: ballots.decode_image (413, 422)
+
+
+class DefectResolveIn(Schema):
+    note = String(required=True, multiline=True, validate=Length(1, 500, error="整改说明为 1 到 500 个字"))
+
+
 
 # ---------------------------------------------------------------- evaluation figures (requests)
+
+def _node_id_fits(value):
+    from marshmallow import ValidationError
+
+    from app.api.inputs import ID_MAX
+
+    number = value.partition(":")[2]
+    if number.isascii() and number.isdigit() and int(number) > ID_MAX:
+        raise ValidationError(f"编号应为 1 到 {ID_MAX} 之间的整数")
+
+
+class StatsQuery(Schema):
+    node = String(required=True, validate=[
+        Regexp(r"^(compound|community|street|district):[1-9][0-9]{0,9}$",
+               error="应为 类型:编号，例如 community:12（类型为 compound、community、street 或 district）"),
+        _node_id_fits], metadata={"description": "统计范围：compound:编号、community:编号、street:编号 或 district:编号",
+                                  "example": "community:1"})

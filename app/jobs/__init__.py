@@ -32,6 +32,17 @@ def close_due_plans(app):
         return closed
 
 
+def close_due_surveys(app):
+    """Close every open survey past its deadline; residents of its scope may then read the results."""
+    from app.services.surveys import close_due
+
+    with app.app_context():
+        closed = close_due()
+        if closed:
+            log.info("closed surveys %s", closed)
+        return closed
+
+
 def open_due_consultations(app):
     """Open drafts whose opens_at has come: the roll is frozen then."""
     from app.services.consultations import open_due
@@ -116,6 +127,7 @@ JOBS = [
     (open_due_consultations, 60),
     (close_due_consultations, 60),
     (close_due_plans, 60),
+    (close_due_surveys, 60),
     (seal_open_consultations, SEAL_EVERY_SECONDS),
     (plan_reminders, 600),
     (dispatch_outbox, 30),

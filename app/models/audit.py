@@ -3,6 +3,7 @@ consultation's roll for their ballots (its head kept in their vote slot); each e
 from datetime import datetime
 
 from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -27,7 +28,9 @@ class AuditEntry(db.Model):
     kind: Mapped[str] = mapped_column(String(32))  # roll_frozen, ballot, paper_confirmed, result, ...
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[int]
-    payload: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as written
+    # Canonical JSON, hashed as written. MEDIUMTEXT (16 MB) on MySQL/MariaDB, whose TEXT stops at 64 KB:
+    # a plan's frozen terms with a coefficient for each of thousands of flats outgrow it.
+    payload: Mapped[str] = mapped_column(Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb"))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -83,7 +83,8 @@ class SurveyResponse(db.Model):
     is True for the one that counts and NULL for earlier ones, so the unique constraint allows one
     current answer per flat, whoever races."""
 
-    __table_args__ = (UniqueConstraint("survey_id", "flat_id", "current"),)
+    __table_args__ = (UniqueConstraint("survey_id", "flat_id", "current"),
+                      UniqueConstraint("survey_id", "idempotency_key"))
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"))
     flat_id: Mapped[int] = mapped_column(ForeignKey("flat.id"), index=True)
@@ -91,6 +92,8 @@ class SurveyResponse(db.Model):
     answers: Mapped[dict] = mapped_column(JSON)  # {question key: option key | [option keys] | 1-5 | text}
     current: Mapped[bool | None]
     text_state: Mapped[str | None] = mapped_column(String(16))  # TEXT_STATES, when it holds text
+    review_reason: Mapped[str | None] = mapped_column(String(200))  # why staff did not make it public
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -400,6 +400,9 @@ def close(consultation_id, user=None, now=None):
         "slots_digest": slots_digest(consultation), "by": user.id if user else "scheduler",
     })
     current_app.logger.info("consultation %s closed: %s", consultation.id, "passed" if result.passed else "failed")
+    from app.services.projects import on_consultation_closed
+
+    on_consultation_closed(consultation, result)  # a project waiting for this plan consultation moves on
     return consultation, result
 
 

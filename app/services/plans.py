@@ -11,6 +11,7 @@ largest remainders, ties to the lower flat id. The amounts of an item add up to 
 Opening writes the terms and a digest over every flat's amounts into the plan's keyed audit chain;
 from then on pledges, the tally and closing read the terms from that entry, never from the live row."""
 import json
+import math
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -74,17 +75,20 @@ def weight(standard, flat_id, floor, area):
 def allocate(share_fen, weights):
     """Divide share_fen over {flat_id: weight} by the largest remainder (ties to the lower flat id).
     The amounts add up to share_fen exactly; a flat of weight 0 owes 0."""
-    total = sum(weights.values(), Fraction(0))
+    weights = {flat_id: Fraction(w) for flat_id, w in weights.items()}
+    # The weights over one common denominator: the same division in integers, no Fraction per flat.
+    denominator = math.lcm(*{w.denominator for w in weights.values()}) if weights else 1
+    ints = {flat_id: w.numerator * (denominator // w.denominator) for flat_id, w in weights.items()}
+    total = sum(ints.values())
     if share_fen == 0:
         return {flat_id: 0 for flat_id in weights}
     if total <= 0:
         raise ValueError("no weight to share over")
     amounts, remainders = {}, []
-    for flat_id, w in weights.items():
-        quota = Fraction(share_fen) * w / total
-        whole = quota.numerator // quota.denominator
+    for flat_id, w in ints.items():
+        whole, rest = divmod(share_fen * w, total)
         amounts[flat_id] = whole
-        remainders.append((-(quota - whole), flat_id))
+        remainders.append((-rest, flat_id))
     left = share_fen - sum(amounts.values())
     for _, flat_id in sorted(remainders)[:left]:
         amounts[flat_id] += 1
@@ -196,14 +200,6 @@ def _within(applies_to, scope_type, scope_id, building):
     if scope_type == "building":
         return building.id == scope_id
     return applies_to["type"] == "unit" and applies_to["id"] == scope_id
-
-
-def applies(item, row):
-    """Does an item apply to a flat (a row with building_id and unit_id)?"""
-    target = item.get("applies_to")
-    if not target:
-        return True
-    return (row.building_id if target["type"] == "building" else row.unit_id) == target["id"]
 
 
 # ---------------------------------------------------------------- scope and access
@@ -345,14 +341,19 @@ def open_(user, plan_id):
     if not rows:
         raise ApiError(409, "empty_roll", "方案范围内没有房屋，无法开始")
     items, dues, due_total = [], [], {r.id: 0 for r in rows}
+    groups = {}
+    for r in rows:  # each item's flats looked up, not every flat tested against every item
+        groups.setdefault(("unit", r.unit_id), []).append(r)
+        groups.setdefault(("building", r.building_id), []).append(r)
     for item in plan.items:
         standard = item["standard"]
+        target = item.get("applies_to")
+        liable_rows = groups.get((target["type"], target["id"]), []) if target else rows
         if standard["type"] == "floor_coefficient":
-            missing = sorted({r.floor for r in rows if applies(item, r) and str(r.floor) not in standard["coefficients"]})
+            missing = sorted({r.floor for r in liable_rows if str(r.floor) not in standard["coefficients"]})
             if missing:
                 raise ApiError(409, "coefficients_missing", f"「{item['name']}」缺少以下楼层的系数：" +
                                "、".join(f"{f}层" for f in missing), {"floors": missing})
-        liable_rows = [r for r in rows if applies(item, r)]
         weights = {r.id: weight(standard, r.id, r.floor, r.area) for r in liable_rows}
         share = item_share(item)
         try:
@@ -450,28 +451,44 @@ def _fraction(text):
 def live_tally(plan, frozen):
     """Target, pledged and paid by item, method, building and unit; flats, persons and area pledging;
     each part of the funding rule and whether it is met; what is still missing. Pledges that count
-    are the flats' current ones; paid is net of refunds."""
+    are the flats' current ones; paid is net of refunds.
+
+    The database sums per unit, per person and per flat's payments; Python reads one row per unit,
+    the lines of the pledges that count (items and methods live in each pledge's JSON) and the
+    payments' splits: no row per flat of the plan."""
     from app.models import Pledge, PlanPayment
     from app.models.contributions import METHODS
 
     items = frozen["items"]
     keys = [i["key"] for i in items]
-    rows = db.session.execute(
-        db.select(PlanFlat.flat_id, PlanFlat.person_key, PlanFlat.label, PlanFlat.building_id, PlanFlat.unit_id,
-                  PlanFlat.area, PlanFlat.due_fen, Pledge.lines, Pledge.total_fen)
+    execute = db.session.execute
+    pledging = PlanFlat.pledge_id.is_not(None)
+    units = execute(
+        db.select(PlanFlat.building_id, PlanFlat.unit_id, db.func.count(), db.func.sum(PlanFlat.due_fen),
+                  db.func.count(PlanFlat.pledge_id), db.func.sum(db.func.coalesce(Pledge.total_fen, 0)),
+                  db.func.sum(PlanFlat.area), db.func.sum(db.case((pledging, PlanFlat.area), else_=0)))
         .outerjoin(Pledge, Pledge.id == PlanFlat.pledge_id).where(PlanFlat.plan_id == plan.id)
-        .order_by(PlanFlat.building_id, PlanFlat.unit_id, PlanFlat.flat_id)).all()
-    required = [i["key"] for i in items if i["required"]]
-    # Liable flats owe something on a required item (an exempt ground floor does not).
-    liable = set(db.session.scalars(
-        db.select(PlanDue.flat_id).where(PlanDue.plan_id == plan.id, PlanDue.item.in_(required),
-                                         PlanDue.amount_fen > 0).distinct())) if required else set()
-    net_by_flat, paid_item, paid_method, paid_gross, refunded = {}, dict.fromkeys(keys, 0), {}, 0, 0
-    for flat_id, kind, allocation, method, amount in db.session.execute(
-            db.select(PlanPayment.flat_id, PlanPayment.kind, PlanPayment.allocation, PlanPayment.method,
-                      PlanPayment.amount_fen).where(PlanPayment.plan_id == plan.id)):
+        .group_by(PlanFlat.building_id, PlanFlat.unit_id)).all()
+    persons_total, persons_pledging = execute(
+        db.select(db.func.count(db.distinct(PlanFlat.person_key)),
+                  db.func.count(db.distinct(db.case((pledging, PlanFlat.person_key)))))
+        .where(PlanFlat.plan_id == plan.id)).one()
+    signed = db.case((PlanPayment.kind == "payment", PlanPayment.amount_fen), else_=-PlanPayment.amount_fen)
+    net = (db.select(PlanPayment.flat_id, db.func.sum(signed).label("net")).where(PlanPayment.plan_id == plan.id)
+           .group_by(PlanPayment.flat_id).subquery())
+    paid_units = dict(((b, u), int(n or 0)) for b, u, n in execute(
+        db.select(PlanFlat.building_id, PlanFlat.unit_id, db.func.sum(net.c.net))
+        .join(net, net.c.flat_id == PlanFlat.flat_id).where(PlanFlat.plan_id == plan.id)
+        .group_by(PlanFlat.building_id, PlanFlat.unit_id)))
+    paid_in_full = execute(
+        db.select(db.func.count()).select_from(PlanFlat).join(Pledge, Pledge.id == PlanFlat.pledge_id)
+        .join(net, net.c.flat_id == PlanFlat.flat_id)
+        .where(PlanFlat.plan_id == plan.id, net.c.net > 0, net.c.net >= Pledge.total_fen)).scalar()
+    paid_item, paid_method, paid_gross, refunded = dict.fromkeys(keys, 0), {}, 0, 0
+    for kind, allocation, method, amount in execute(
+            db.select(PlanPayment.kind, PlanPayment.allocation, PlanPayment.method, PlanPayment.amount_fen)
+            .where(PlanPayment.plan_id == plan.id)):
         sign = 1 if kind == "payment" else -1
-        net_by_flat[flat_id] = net_by_flat.get(flat_id, 0) + sign * amount
         for item, fen in allocation.items():
             paid_item[item] = paid_item.get(item, 0) + sign * fen
         paid_method[method] = paid_method.get(method, 0) + sign * amount
@@ -480,39 +497,28 @@ def live_tally(plan, frozen):
         else:
             refunded += amount
     pledged_item, flats_item, pledged_method = dict.fromkeys(keys, 0), dict.fromkeys(keys, 0), {}
-    buildings, pledging_persons, persons = {}, set(), set()
-    flats = {"total": 0, "liable": 0, "pledging": 0, "liable_pledging": 0, "paid": 0}
-    area_total = area_pledging = Decimal(0)
-    pledged_flat_ids = set()
-    for flat_id, person, label, building_id, unit_id, area, due, lines, total in rows:
-        net = net_by_flat.get(flat_id, 0)
-        b = buildings.setdefault(building_id, {"id": building_id, "due_fen": 0, "pledged_fen": 0, "paid_fen": 0,
-                                               "flats": 0, "flats_pledging": 0, "units": {}})
-        u = b["units"].setdefault(unit_id, {"id": unit_id, "due_fen": 0, "pledged_fen": 0, "paid_fen": 0,
-                                            "flats": 0, "flats_pledging": 0})
-        flats["total"] += 1
-        flats["liable"] += flat_id in liable
-        persons.add(person)
-        area_total += area
-        for node in (b, u):
-            node["due_fen"] += due
-            node["paid_fen"] += net
-            node["flats"] += 1
-        if lines is None:
-            continue
-        pledged_flat_ids.add(flat_id)
-        flats["pledging"] += 1
-        flats["liable_pledging"] += flat_id in liable
-        flats["paid"] += state_of_flat(total, net) == "paid"
-        pledging_persons.add(person)
-        area_pledging += area
-        for node in (b, u):
-            node["pledged_fen"] += total
-            node["flats_pledging"] += 1
+    for (lines,) in execute(db.select(Pledge.lines).join(PlanFlat, PlanFlat.pledge_id == Pledge.id)
+                            .where(PlanFlat.plan_id == plan.id)):
         for line in lines:
             pledged_item[line["item"]] += line["amount_fen"]
             flats_item[line["item"]] += 1
             pledged_method[line["method"]] = pledged_method.get(line["method"], 0) + line["amount_fen"]
+    buildings = {}
+    flats = {"total": 0, "pledging": 0, "paid": int(paid_in_full or 0)}
+    area_total = area_pledging = Decimal(0)
+    for building_id, unit_id, count, due, count_pledging, pledged, area, area_pledged in units:
+        b = buildings.setdefault(building_id, {"id": building_id, "due_fen": 0, "pledged_fen": 0, "paid_fen": 0,
+                                               "flats": 0, "flats_pledging": 0, "units": {}})
+        u = {"id": unit_id, "due_fen": int(due or 0), "pledged_fen": int(pledged or 0),
+             "paid_fen": paid_units.get((building_id, unit_id), 0), "flats": count, "flats_pledging": count_pledging}
+        b["units"][unit_id] = u
+        for field in ("due_fen", "pledged_fen", "paid_fen", "flats", "flats_pledging"):
+            b[field] += u[field]
+        flats["total"] += count
+        flats["pledging"] += count_pledging
+        area_total += Decimal(area or 0)
+        area_pledging += Decimal(area_pledged or 0)
+    flats["liable"], flats["liable_pledging"] = liable_counts(plan.id, frozen)
     item_rows = [{
         "key": i["key"], "name": i["name"], "required": i["required"], "cost_fen": i["cost_fen"],
         "subsidy_fen": i["cost_fen"] - i["share_fen"], "share_fen": i["share_fen"],
@@ -521,9 +527,9 @@ def live_tally(plan, frozen):
     } for i in items]
     method_rows = [{"method": m, "name": METHODS.get(m, m), "pledged_fen": pledged_method.get(m, 0),
                     "paid_fen": paid_method.get(m, 0)} for m in frozen["methods"]]
-    parts = funding_parts(frozen["funding_rule"], item_rows, flats, pledged_flat_ids, plan.id)
+    parts = funding_parts(frozen["funding_rule"], item_rows, flats, plan.id)
     building_rows = _named_buildings(buildings)
-    result = {
+    return {
         "plan": {"id": plan.id, "status": plan.status, "digest": frozen["digest"] if "digest" in frozen else plan.digest},
         "target_fen": sum(i["share_fen"] for i in items),
         "required_target_fen": sum(i["share_fen"] for i in items if i["required"]),
@@ -531,21 +537,28 @@ def live_tally(plan, frozen):
                    "paid_fen": paid_gross, "refunded_fen": refunded, "net_paid_fen": paid_gross - refunded},
         "items": item_rows, "methods": method_rows, "buildings": building_rows,
         "flats": {k: flats[k] for k in ("total", "liable", "pledging", "paid")},
-        "persons": {"total": len(persons), "pledging": len(pledging_persons)},
+        "persons": {"total": int(persons_total), "pledging": int(persons_pledging)},
         "area": {"total": f"{area_total:.2f}", "pledging": f"{area_pledging:.2f}"},
         "funding_rule": frozen["funding_rule"], "parts": parts, "funded": all(p["met"] for p in parts),
         "still_missing": [p["missing"] for p in parts if not p["met"]],
     }
-    return result
 
 
-def state_of_flat(total, net):
-    if net <= 0:
-        return "pledged"
-    return "paid" if net >= total else "partly_paid"
+def liable_counts(plan_id, frozen):
+    """(flats owing something on a required item, those of them with a pledge that counts), counted
+    by the database in one row: an exempt ground floor owes nothing for its elevator."""
+    required = [i["key"] for i in frozen["items"] if i["required"]]
+    if not required:
+        return 0, 0
+    owing = (db.select(PlanDue.flat_id).where(PlanDue.plan_id == plan_id, PlanDue.item.in_(required),
+                                              PlanDue.amount_fen > 0).distinct().subquery())
+    total, pledging = db.session.execute(
+        db.select(db.func.count(), db.func.count(PlanFlat.pledge_id))
+        .select_from(owing).join(PlanFlat, (PlanFlat.plan_id == plan_id) & (PlanFlat.flat_id == owing.c.flat_id))).one()
+    return int(total), int(pledging)
 
 
-def funding_parts(rule, item_rows, flats, pledged_flat_ids, plan_id):
+def funding_parts(rule, item_rows, flats, plan_id):
     """Each part of the funding rule with whether it is met and, if not, what is missing (in words)."""
     parts = []
     if rule.get("required_items"):
@@ -561,6 +574,8 @@ def funding_parts(rule, item_rows, flats, pledged_flat_ids, plan_id):
                       "text": f"承诺户数不少于应分摊户数的 {rule['min_flat_share']}（{need} 户）",
                       "missing": f"还差 {max(need - have, 0)} 户承诺（已 {have} 户，需 {need} 户）"})
     if rule.get("required_flat_ids"):
+        pledged_flat_ids = set(db.session.scalars(db.select(PlanFlat.flat_id).where(
+            PlanFlat.plan_id == plan_id, PlanFlat.flat_id.in_(rule["required_flat_ids"]), PlanFlat.pledge_id.is_not(None))))
         missing = [f for f in rule["required_flat_ids"] if f not in pledged_flat_ids]
         labels = dict(db.session.execute(db.select(PlanFlat.flat_id, PlanFlat.label).where(
             PlanFlat.plan_id == plan_id, PlanFlat.flat_id.in_(missing))).all()) if missing else {}
@@ -633,6 +648,9 @@ def close(plan_id, user=None, now=None):
         "funded": result.funded, "content_hash": result.content_hash, "digest": result.digest,
         "by": user.id if user else "scheduler"})
     current_app.logger.info("plan %s closed: %s", plan.id, plan.status)
+    from app.services.projects import on_plan_closed
+
+    on_plan_closed(plan)  # a project waiting for this plan's funds moves on to the works
     return plan, result
 
 

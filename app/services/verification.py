@@ -33,6 +33,55 @@ def verify():
         problems.append(Problem(name, "征询记录被删除，审计链仍在 / the consultation's row was deleted"))
     problems.extend(_verify_bindings(broken))
     problems.extend(_verify_plans(broken))
+    problems.extend(_verify_projects(broken))
+    from app.services.works import verify_works
+
+    problems.extend(verify_works(broken))
+    return problems
+
+
+def _verify_projects(broken):
+    """Every renovation project against its chain: the phase rows as recorded, one step forward at a
+    time from the needs survey, and the project's phase the last one entered."""
+    from app.models import Project, ProjectPhase
+    from app.models.projects import PHASES
+    from app.services.projects import chain_name as project_chain
+
+    problems = []
+    chains = set(db.session.scalars(db.select(AuditChain.name).where(AuditChain.name.like("project:%"))))
+    projects = db.session.scalars(db.select(Project).order_by(Project.id)).all()
+    for project in projects:
+        name = project_chain(project)
+        if name in broken:
+            continue
+        if name not in chains:
+            problems.append(Problem(name, "改造项目没有审计链（未经系统创建） / the project has no audit chain"))
+            continue
+        rows = {r.id: r for r in db.session.scalars(db.select(ProjectPhase).where(ProjectPhase.project_id == project.id))}
+        seen, expected = set(), 0
+        for entry in db.session.scalars(db.select(AuditEntry).where(AuditEntry.chain == name, AuditEntry.kind == "phase")
+                                        .order_by(AuditEntry.seq)):
+            payload = json.loads(entry.payload)
+            row = rows.get(entry.subject_id)
+            if payload["phase"] != PHASES[expected]:
+                problems.append(Problem(name, f"阶段记录不是依次向前（第 {expected + 1} 个阶段记为 {payload['phase']}） "
+                                              "/ the phases recorded do not go forward one by one"))
+                break
+            if row is None or row.phase != payload["phase"] or row.reason != payload["reason"] \
+                    or (row.by_id if row.by_id is not None else "system") != payload["by"] \
+                    or row.entered_at.strftime("%Y-%m-%dT%H:%M:%S") != payload["at"]:
+                problems.append(Problem(name, f"阶段「{payload['phase']}」的记录被删除或改动 / the phase row was deleted or edited"))
+                break
+            seen.add(row.id)
+            expected += 1
+        else:
+            if set(rows) - seen:
+                problems.append(Problem(name, "有未经系统记录的阶段（被插入） / a phase row was inserted"))
+            elif expected == 0 or project.phase != PHASES[expected - 1]:
+                problems.append(Problem(name, f"项目阶段被改动（审计链记为 {PHASES[expected - 1] if expected else '无'}，"
+                                              f"现为 {project.phase}） / the phase was edited"))
+    for name in sorted(chains - {project_chain(p) for p in projects}):
+        problems.append(Problem(name, "改造项目记录被删除，审计链仍在 / the project's row was deleted"))
     return problems
 
 

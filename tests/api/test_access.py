@@ -2,7 +2,7 @@
 import pytest
 
 from app.extensions import db as _db
-from app.models import Binding, Blob, InboxItem, Objection
+from app.models import Binding, Blob, Defect, InboxItem, Objection
 from app.services import ballots as ballot_service
 from tests import factories
 
@@ -52,13 +52,16 @@ def world(app, db, client, login):
                           kind="objection", text="反对", check="review", status="held", photo_id=photo.id)
     _db.session.add(objection)
     plan, pledge, payment = _plan_world(b1, gw1)
+    works_ids = _works_world()  # site reports and acceptance
+    survey_ids = _survey_world(b1)  # surveys
     _db.session.commit()
     world_flat = flat1.id
     lines = [{"item": "lift", "method": "direct"}]
     return {
         "ids": {"binding_id": resp.json["data"]["id"], "building_id": b1.id, "consultation_id": c.id,
                 "ballot_id": paper.id, "flat_id": world_flat, "item_id": item.id, "notice_id": publicity.id,
-                "objection_id": objection.id, "plan_id": plan.id, "pledge_id": pledge.id, "payment_id": payment.id},
+                "objection_id": objection.id, "plan_id": plan.id, "pledge_id": pledge.id, "payment_id": payment.id,
+                **works_ids, **survey_ids},
         "bodies": {
             "/ballots": {"flat_id": world_flat, "choice": "agree", "signature": factories.signature_png()},
             "/paper-ballots": {"flat_id": world_flat, "choice": "agree", "photo": factories.signature_png()},
@@ -68,6 +71,12 @@ def world(app, db, client, login):
             "/paper-pledges": {"flat_id": world_flat, "lines": lines, "photo": factories.signature_png()},
             "/payments": {"amount_fen": 1, "method": "direct", "paid_on": "2026-01-01"},
             "/refunds": {"amount_fen": 1, "method": "direct", "paid_on": "2026-01-01"},
+            "/phase": {"phase": "plan", "reason": "试探"},
+            "/links": {},
+            "/reports": {"text": "试探", "place": {"text": "门口"}},
+            "/acceptance": {"opinion": "pass", "signature": factories.signature_png()},
+            "/resolve": {"note": "试探"},
+            "/responses": {"flat_id": world_flat, "answers": {"quality": 1}},
         },
         "intruders": {
             "anonymous": {},
@@ -100,6 +109,46 @@ def _plan_world(building, grid_worker):
     pledges.enter_paper(grid_worker, plan.id, building.units[0].flats[0].id, [{"item": "lift", "method": "direct"}],
                         factories.signature_png())
     return plan, pledge, payment
+
+
+def _works_world():
+    """A project in acceptance in a compound of its own (none of the intruders' scope): a resident's
+    site report with a photo, a representative's failing signature with a defect. Its ids."""
+    from app.models.projects import PHASES
+    from app.services import projects, works
+
+    comp = factories.compound(buildings=(("1栋", 1, 1, 1),))
+    committee = factories.staff("works-committee", "committee", "compound", comp.id)
+    rep = factories.staff("works-rep", "representative", "compound", comp.id)
+    reporter = factories.resident("works-victim", comp.buildings[0].units[0].flats[0])
+    project = projects.create(committee, {"compound_id": comp.id, "title": "改造", "items": [], "budget_fen": 0})
+    for phase in PHASES[1:PHASES.index("acceptance") + 1]:
+        projects._enter(project, phase, committee, "测试")
+    report, _ = works.file_report(reporter, project.id, {"text": "楼道堆放建材", "place": {"text": "1栋门口"},
+                                                         "photos": [factories.signature_png()]})
+    works.sign_acceptance(rep, project.id, {"opinion": "fail", "defects": ["外墙空鼓"], "signature": factories.signature_png()})
+    defect = _db.session.scalar(_db.select(Defect).where(Defect.project_id == project.id))
+    return {"project_id": project.id, "report_id": report.id, "n": 1, "defect_id": defect.id}
+
+
+def _survey_world(building):
+    """An open survey of the victim's building and a flat's answer with a held comment. Its ids."""
+    from datetime import timedelta
+
+    from app.models import SurveyResponse
+    from app.models.places import utcnow
+    from app.services import surveys
+
+    committee = factories.staff("survey-committee", "committee", "compound", building.compound_id)
+    survey = surveys.create(committee, {"scope": {"type": "building", "id": building.id}, "kind": "satisfaction",
+                                        "title": "满意度评价", "closes_at": utcnow() + timedelta(days=3)})
+    surveys.open_(committee, survey.id)
+    flat = building.units[0].flats[1]
+    response = SurveyResponse(survey_id=survey.id, flat_id=flat.id, user_id=factories.user("plan-victim").id,
+                              answers={"quality": 5, "comment": "加微信"}, current=True, text_state="held")
+    _db.session.add(response)
+    _db.session.flush()
+    return {"survey_id": survey.id, "survey_response_id": response.id}
 
 
 def id_routes(app):

@@ -234,6 +234,18 @@ def test_every_operation_answers_what_its_schema_declares(app, db, client, check
     _db.session.commit()
     assert check("get", "/api/v1/outbox", headers=worker)["data"]
 
+    # a renovation project: created, linked to the consultation on its plan, moved on, listed, shown
+    project = check("post", "/api/v1/projects", 201, headers=staff, json={
+        "compound_id": comp.id, "title": "综合改造", "body": "雨污分流与加装电梯",
+        "items": [{"name": "雨污分流", "level": "basic"}, {"name": "加装电梯", "level": "improvement"}],
+        "budget_fen": 120_000_000})["data"]
+    check("post", f"/api/v1/projects/{project['id']}/links", headers=staff, json={"plan_consultation_id": cid})
+    moved = check("post", f"/api/v1/projects/{project['id']}/phase", headers=staff, json={"phase": "plan"})["data"]
+    assert moved["next"]["met"] is False and moved["consultation"]["passed"] is False
+    check("get", "/api/v1/projects", headers=staff)
+    assert check("get", f"/api/v1/projects?flat_id={ids['flat'][0]}", headers=owner)["data"][0]["id"] == project["id"]
+    check("get", f"/api/v1/projects/{project['id']}", headers=owner)
+
     # a contribution plan: created, opened, explained to an owner and a tenant, pledged online and on
     # paper, paid and refunded, tallied, listed, closed (not funded), the ledger and the agreement
     plan = check("post", "/api/v1/plans", 201, headers=staff, json={
@@ -277,6 +289,93 @@ def test_every_operation_answers_what_its_schema_declares(app, db, client, check
     assert check("get", f"/api/v1/plans/{pid}/tally", headers=staff)["data"]["refunds_due"]
     check("post", f"/api/v1/pledges/{pledged['id']}/refunds", 201, headers=admin, json={
         "amount_fen": 10_000, "method": "direct", "paid_on": "2026-11-02"})
+
+    # site reports during works (a photo, an answer, resolved and reopened; a doubtful one held and
+    # released, another rejected), then the representatives' acceptance with a defect resolved
+    from app.models.projects import PHASES
+    from app.services import projects as project_service
+
+    works_project = project_service.create(committee, {"compound_id": comp.id, "title": "综合改造", "budget_fen": 100,
+                                                       "items": [{"name": "雨污分流", "level": "basic"}]})
+    for phase in PHASES[1:PHASES.index("works") + 1]:
+        project_service._enter(works_project, phase, committee, "测试")
+    factories.staff(f"ans-sup{n}", "supervisor", "compound", comp.id)
+    factories.staff(f"ans-rep{n}", "representative", "compound", comp.id)
+    prid = works_project.id
+    _db.session.commit()
+    supervisor, representative = sign_in(check, f"ans-sup{n}"), sign_in(check, f"ans-rep{n}")
+    site_report = check("post", f"/api/v1/projects/{prid}/reports", 201, headers=owner, json={
+        "text": "楼道堆放建材", "place": {"building_id": ids["building"], "unit_id": building.units[0].id},
+        "photos": [factories.signature_png()]})["data"]
+    held = [check("post", f"/api/v1/projects/{prid}/reports", 201, headers=supervisor, json={
+        "text": f"有人说可以私下交易{i}", "place": {"text": "小区东门"}})["data"] for i in (1, 2)]
+    assert held[0]["text_state"] == "held"
+    check("get", f"/api/v1/reports/{site_report['id']}/photos/1", headers=owner)
+    check("post", f"/api/v1/reports/{site_report['id']}/answer", headers=staff, json={"answer": "已清理"})
+    check("post", f"/api/v1/reports/{site_report['id']}/resolve", headers=owner)
+    check("post", f"/api/v1/reports/{site_report['id']}/reopen", headers=supervisor, json={"reason": "又堆上了"})
+    check("post", f"/api/v1/reports/{held[0]['id']}/release", headers=staff)
+    check("post", f"/api/v1/reports/{held[1]['id']}/reject", headers=staff, json={"reason": "与施工无关"})
+    assert check("get", f"/api/v1/reports/{site_report['id']}", headers=owner)["data"]["history"]
+    assert len(check("get", f"/api/v1/projects/{prid}/reports", headers=staff)["data"]["reports"]) == 3
+    check("get", f"/api/v1/projects/{prid}/reports?status=reopened", headers=owner)
+    project_service._enter(project_service.lock(prid), "acceptance", committee, "主体完工")
+    _db.session.commit()
+    accepted = check("post", f"/api/v1/projects/{prid}/acceptance", 201, headers=representative, json={
+        "opinion": "fail", "remarks": "外墙需整改", "defects": ["3栋外墙空鼓"], "signature": factories.signature_png()})["data"]
+    check("post", f"/api/v1/defects/{accepted['defects']['open'][0]['id']}/resolve", headers=staff,
+          json={"note": "已重新抹灰"})
+    assert check("get", f"/api/v1/projects/{prid}/acceptance", headers=owner)["data"]["defects"]["resolved"]
+
+    # evaluation figures: a compound with its consultation, plan and a satisfaction survey (rated
+    # through the models here) as rows; its community with the compound as a child row; the workbook
+    from app.models.projects import Survey, SurveyResponse
+
+    rated = Survey(compound_id=comp.id, scope_type="compound", scope_id=comp.id, kind="satisfaction", title="满意度",
+                   questions=[{"key": "overall", "kind": "rating", "text": "总体", "options": [], "required": True}],
+                   status="open", closes_at=utcnow() + timedelta(days=3), flats=len(ids["flat"]))
+    _db.session.add(rated)
+    _db.session.flush()
+    _db.session.add_all(SurveyResponse(survey_id=rated.id, flat_id=f, user_id=me["user"]["id"], current=True,
+                                       answers={"overall": v}) for f, v in zip(ids["flat"][:3], (5, 4, 2)))
+    _db.session.commit()
+    figures = check("get", f"/api/v1/stats?node=compound:{comp.id}", headers=staff)["data"]
+    assert figures["items"] and figures["figures"]["satisfaction"]["mean_exact"] == "11/3"
+    assert check("get", f"/api/v1/stats?node=community:{comp.community_id}", headers=admin)["data"]["children"]
+    check("get", f"/api/v1/stats.xlsx?node=compound:{comp.id}", headers=staff)
+
+    # surveys: a needs survey with every kind of question and a satisfaction survey (the preset),
+    # created, listed as drafts, opened, answered by the owner and the tenant of a flat (texts held),
+    # one released and one rejected, results live for staff (rooms) and closed for a resident, the workbook
+    needs = check("post", "/api/v1/surveys", 201, headers=staff, json={
+        "scope": {"type": "building", "id": ids["building"]}, "kind": "needs", "title": "改造需求调查", "body": "请选择",
+        "closes_at": closes_at, "questions": [
+            {"kind": "single", "text": "最需要的项目", "options": [{"key": "lift", "label": "加装电梯"},
+                                                              {"key": "roof", "label": "屋面防水"}]},
+            {"kind": "multiple", "text": "还需要", "options": [{"key": "light", "label": "路灯"}, {"key": "park", "label": "车位"}]},
+            {"kind": "rating", "text": "现状评分"}, {"key": "note", "kind": "text", "text": "建议", "required": False}]})["data"]
+    satisfaction = check("post", "/api/v1/surveys", 201, headers=staff, json={
+        "scope": {"type": "compound", "id": comp.id}, "kind": "satisfaction", "title": "满意度评价", "closes_at": closes_at})["data"]
+    assert check("get", "/api/v1/surveys", headers=staff)["data"][0]["status"] == "draft"
+    check("post", f"/api/v1/surveys/{needs['id']}/open", headers=staff)
+    check("post", f"/api/v1/surveys/{satisfaction['id']}/open", headers=staff)
+    needed = check("post", f"/api/v1/surveys/{needs['id']}/responses", 201, headers=owner, json={
+        "flat_id": ids["flat"][0], "answers": {"q1": "lift", "q2": ["light", "park"], "q3": 2, "note": "有事加微信"}})["data"]
+    rated_by_tenant = check("post", f"/api/v1/surveys/{satisfaction['id']}/responses", 201, headers=tenant, json={
+        "flat_id": ids["flat"][0], "answers": {"quality": 5, "site_management": 4, "environment": 4, "management": 3,
+                                               "overall": 5, "comment": "可以私下交易吗"}})["data"]
+    assert needed["text_state"] == rated_by_tenant["text_state"] == "held"
+    assert check("get", f"/api/v1/surveys?flat_id={ids['flat'][0]}", headers=tenant)["data"][0]["flat"]["response"]
+    check("get", f"/api/v1/surveys/{needs['id']}?flat_id={ids['flat'][0]}", headers=owner)
+    assert len(check("get", f"/api/v1/surveys/{needs['id']}/held", headers=staff)["data"]) == 1
+    check("post", f"/api/v1/survey-responses/{needed['id']}/release", headers=staff)
+    check("post", f"/api/v1/survey-responses/{rated_by_tenant['id']}/reject", headers=staff, json={"reason": "与改造无关"})
+    live = check("get", f"/api/v1/surveys/{needs['id']}/results", headers=staff)["data"]
+    assert live["questions"][3]["comments"][0]["room"]
+    check("post", f"/api/v1/surveys/{satisfaction['id']}/close", headers=staff)
+    public = check("get", f"/api/v1/surveys/{satisfaction['id']}/results?flat_id={ids['flat'][0]}", headers=owner)["data"]
+    assert public["overall"]["mean"] == "21/5"
+    check("get", f"/api/v1/surveys/{satisfaction['id']}/results.xlsx", headers=staff)
 
     check("post", "/api/v1/auth/logout?all=1", headers=family)
 
