@@ -21,6 +21,19 @@ function beijingText(iso) {
   return d ? `${d.getUTCFullYear()}年${d.getUTCMonth() + 1}月${d.getUTCDate()}日 ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}` : ''
 }
 
+// "2026-03-02T01:00:00Z" → "2026年3月2日" (a day on a timeline, as on a paper notice).
+function beijingDay(iso) {
+  const d = beijing(iso)
+  return d ? `${d.getUTCFullYear()}年${d.getUTCMonth() + 1}月${d.getUTCDate()}日` : ''
+}
+
+// A share the backend rounded (a number 83.3 or a text "83.3"; null without a base) → "83.3%", or "—".
+function percent(value) {
+  if (value === null || value === undefined || value === '') return '—'
+  const n = Number(value)
+  return Number.isFinite(n) ? n.toFixed(1) + '%' : '—'
+}
+
 // A page's options may arrive URL-encoded.
 function decoded(value) {
   if (!value) return ''
@@ -97,8 +110,11 @@ const PLAN_MANAGERS = ['committee', 'community_staff', 'street_officer', 'distri
 const WATCHERS = PLAN_MANAGERS.concat(['grid_worker'])
 const PLAN_WATCHERS = WATCHERS.concat(['treasurer'])
 const CASHIERS = ['community_staff', 'treasurer', 'admin']
+// Evaluation figures (app/services/stats.py VIEWERS) and the places they are read for.
+const STATS_VIEWERS = PLAN_MANAGERS
+const STATS_NODES = ['compound', 'community', 'street', 'district']
 
 module.exports = {
-  beijingTime, beijingText, beijingDate, decoded, splitRoom, money, yuanText, parseYuan, FEN_MAX,
-  REVIEWERS, PAPER_STAFF, PLAN_MANAGERS, WATCHERS, PLAN_WATCHERS, CASHIERS,
+  beijingTime, beijingText, beijingDate, beijingDay, percent, decoded, splitRoom, money, yuanText, parseYuan, FEN_MAX,
+  REVIEWERS, PAPER_STAFF, PLAN_MANAGERS, WATCHERS, PLAN_WATCHERS, CASHIERS, STATS_VIEWERS, STATS_NODES,
 }
