@@ -1,11 +1,14 @@
 // Home: my flats, what waits for me (open consultations not yet answered), each flat's contribution
-// plans (出资方案) with what it owes and whether it pledged, the large-type switch, scanning a
-// building's code, checking a receipt, my pledges, and the staff pages for staff.
+// plans (出资方案) with what it owes and whether it pledged, its compound's renovation projects (改造项目)
+// with their phase and the flat's open surveys (问卷), the large-type switch, scanning a building's
+// code, checking a receipt, my pledges, and the staff pages for staff.
 const largeType = require('../../behaviors/large-type')
 const auth = require('../../services/auth')
 const consultations = require('../../services/consultations')
 const notices = require('../../services/notices')
 const plans = require('../../services/plans')
+const projects = require('../../services/projects')
+const surveys = require('../../services/surveys')
 const { beijingText, money } = require('../../utils/format')
 
 // One plan of a flat in a line: open ones first say what to do.
@@ -17,6 +20,30 @@ function planLine(p) {
     return { id: p.id, open: true, text: `${mark} 出资认筹：${p.title}（${beijingText(p.closes_at)} 截止）`, detail: owes }
   }
   return { id: p.id, open: false, text: `出资方案：${p.title}（${p.status_name}）`, detail: owes }
+}
+
+// One renovation project of the flat's compound in a line: its phase now.
+function projectLine(p) {
+  return { id: p.id, text: `改造项目：${p.title}`, detail: `当前阶段：${p.phase_name}` }
+}
+
+// A survey open for the flat: whether the flat has answered (the last answer counts until the deadline).
+function surveyLine(s) {
+  const answered = s.flat && s.flat.answered
+  return {
+    id: s.id,
+    answered,
+    text: `${answered ? '✓ 已填写' : '⋯ 待填写'}${s.kind_name}：${s.title}（${beijingText(s.closes_at)} 截止）`,
+    detail: answered ? '截止前可以修改，以最后一次为准' : '',
+  }
+}
+
+// A second thing on this page: if it cannot be read, the rest still shows and says so.
+function secondary(promise, item, what) {
+  return promise.catch((error) => {
+    item.moreErrors.push({ key: what, text: `${what}暂时无法加载：${error.message}` })
+    return []
+  })
 }
 
 Component({
@@ -44,18 +71,23 @@ Component({
           const item = {
             bindingId: b.id, flatId: b.flat.id, label: b.flat.label, relation: b.relation_name,
             status: b.status, statusName: b.status_name, reason: b.reason || '', waiting: [], plans: [], plansError: '',
+            projects: [], surveys: [], moreErrors: [],
           }
           if (b.status !== 'approved') return item
           // The plans are a second thing on this page: if they cannot be read, the consultations still show.
-          const [list, planList] = await Promise.all([
+          const [list, planList, projectList, surveyList] = await Promise.all([
             consultations.forFlat(b.flat.id),
             plans.forFlat(b.flat.id).catch((error) => { item.plansError = '出资方案暂时无法加载：' + error.message; return [] }),
+            secondary(projects.forFlat(b.flat.id), item, '改造项目'),
+            secondary(surveys.forFlat(b.flat.id), item, '问卷'),
           ])
           item.waiting = list
             .filter((c) => c.accepting && !c.answered)
             .map((c) => ({ id: c.id, title: c.title, closesAt: beijingText(c.closes_at) }))
           item.published = list.filter((c) => c.status === 'published').map((c) => ({ id: c.id, title: c.title }))
           item.plans = planList.map(planLine)
+          item.projects = projectList.map(projectLine)
+          item.surveys = surveyList.filter((x) => x.accepting).map(surveyLine)
           return item
         }))
         this.setData({
@@ -97,6 +129,14 @@ Component({
     openPlan(event) {
       const { id, flat } = event.currentTarget.dataset
       wx.navigateTo({ url: `/pages/plan/index?id=${id}&flat_id=${flat}` })
+    },
+    openProject(event) {
+      const { id, flat } = event.currentTarget.dataset
+      wx.navigateTo({ url: `/pages/project/index?id=${id}&flat_id=${flat}` })
+    },
+    openSurvey(event) {
+      const { id, flat } = event.currentTarget.dataset
+      wx.navigateTo({ url: `/pages/survey/index?id=${id}&flat_id=${flat}` })
     },
     openPledges() {
       wx.navigateTo({ url: '/pages/pledges/index' })

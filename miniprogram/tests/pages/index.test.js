@@ -1,6 +1,8 @@
-// Home: my flats, what waits for me, each flat's contribution plans, the large-type switch.
+// Home: my flats, what waits for me, each flat's contribution plans, projects and open surveys,
+// the large-type switch.
 const { open, text, tap, settle, expectLargeType } = require('../helpers')
 const fx = require('../plan-fixtures')
+const px = require('../project-fixtures')
 
 const ME = {
   user: { id: 1, name: null, phone: null, roles: [] },
@@ -25,6 +27,8 @@ function answer(data) {
 beforeEach(() => {
   wxFake.route('GET', '/inbox', answer({ items: [], unread: 2 }))
   wxFake.route('GET', '/plans', answer([]))
+  wxFake.route('GET', '/projects', answer([]))
+  wxFake.route('GET', '/surveys', answer([]))
 })
 
 test('shows my flats, what waits for me and why a binding ended', async () => {
@@ -37,7 +41,9 @@ test('shows my flats, what waits for me and why a binding ended', async () => {
   expect(shown).not.toContain('待表决：外墙改造')
   expect(shown).toContain('已公布：纳入改造计划')
   expect(shown).toContain('原因：名册变更：该房屋业主已变更，原业主绑定失效')
-  expect(wxFake.calls.map((c) => c.path)).toEqual(['/me', '/inbox', '/consultations?flat_id=101', '/plans?flat_id=101'])
+  expect(wxFake.calls.map((c) => c.path)).toEqual([
+    '/me', '/inbox', '/consultations?flat_id=101', '/plans?flat_id=101', '/projects?flat_id=101', '/surveys?flat_id=101',
+  ])
   expect(shown).toContain('消息（2 条未读）')
   await tap(page, '.waiting')
   expect(wxFake.navigations).toEqual(['/pages/consultation/index?id=5&flat_id=101'])
@@ -69,6 +75,42 @@ test('plans that cannot be read leave the consultations in place, and say so', a
   const page = await open('pages/index/index')
   expect(text(page)).toContain('待表决：1栋加装电梯')
   expect(text(page)).toContain('⚠ 出资方案暂时无法加载：服务暂时不可用，请稍后再试（下拉可刷新）')
+})
+
+test('each flat lists its open surveys (answered or not) and its compound\'s projects with their phase', async () => {
+  wxFake.route('GET', '/me', answer(ME))
+  wxFake.route('GET', '/consultations', answer(LIST))
+  const answered = px.data('needs_answered_read')
+  const closed = px.data('surveys_for_flat_done')
+  wxFake.route('GET', '/surveys', answer([...px.data('surveys_for_flat_open'), { ...answered, id: 9, title: '楼道照明意见征集' }, ...closed]))
+  wxFake.route('GET', '/projects', px.reply('projects_for_flat'))
+  const page = await open('pages/index/index')
+  const shown = text(page)
+  expect(page.querySelectorAll('.survey').map((n) => n.dom.textContent.replace(/\s+/g, ' ').trim())).toEqual([
+    '⋯ 待填写需求调查：阳光里小区改造需求调查（2026年3月16日 09:04 截止）',
+    '✓ 已填写需求调查：楼道照明意见征集（2026年3月16日 09:04 截止）截止前可以修改，以最后一次为准',
+  ]) // closed surveys are read from their project
+  expect(shown).toContain('改造项目：2栋屋面防水')
+  expect(shown).toContain('当前阶段：需求调查（点按查看全过程）')
+  expect(shown).toContain('改造项目：阳光里小区综合改造')
+  expect(shown).toContain('当前阶段：已完成')
+  await tap(page, '.survey')
+  page.querySelectorAll('.project')[1].dispatchEvent('tap')
+  await settle()
+  expect(wxFake.navigations).toEqual([
+    `/pages/survey/index?id=${px.ids.needs_survey}&flat_id=101`, `/pages/project/index?id=${px.ids.project}&flat_id=101`,
+  ])
+})
+
+test('projects and surveys that cannot be read leave the rest in place, and say so', async () => {
+  wxFake.route('GET', '/me', answer(ME))
+  wxFake.route('GET', '/consultations', answer(LIST))
+  wxFake.route('GET', '/projects', () => 'fail')
+  wxFake.route('GET', '/surveys', () => ({ status: 500, body: { error: { code: 'server', message: '服务暂时不可用，请稍后再试', details: {} } } }))
+  const page = await open('pages/index/index')
+  expect(text(page)).toContain('待表决：1栋加装电梯')
+  expect(text(page)).toContain('⚠ 改造项目暂时无法加载：网络不给力，请检查网络后重试（下拉可刷新）')
+  expect(text(page)).toContain('⚠ 问卷暂时无法加载：服务暂时不可用，请稍后再试（下拉可刷新）')
 })
 
 test('my pledges are one tap away', async () => {
@@ -109,6 +151,8 @@ test('in large type every text of the page reads at least 18px', async () => {
   wxFake.route('GET', '/me', answer(ME))
   wxFake.route('GET', '/consultations', answer(LIST))
   wxFake.route('GET', '/plans', answer([fx.forFlat('owner')]))
+  wxFake.route('GET', '/projects', px.reply('projects_for_flat'))
+  wxFake.route('GET', '/surveys', px.reply('surveys_for_flat_open'))
   const page = await open('pages/index/index')
-  expect(await expectLargeType(page)).toBeGreaterThan(5)
+  expect(await expectLargeType(page)).toBeGreaterThan(8)
 })
