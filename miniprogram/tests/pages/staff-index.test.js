@@ -2,6 +2,7 @@
 // plans with theirs, binding approvals.
 const { open, text, tap, find, expectLargeType } = require('../helpers')
 const fx = require('../plan-fixtures')
+const px = require('../project-fixtures')
 
 const RULE = {
   preset: 'major',
@@ -178,6 +179,36 @@ test('no plan in scope says so', async () => {
   wxFake.route('GET', '/consultations', answer(LIST))
   const page = await open('pages/staff/index')
   expect(text(page)).toContain('您的范围内还没有出资方案。')
+})
+
+test('projects and surveys for those who watch them; the figures of each place a role reads', async () => {
+  wxFake.route('GET', '/me', px.reply('me_street'))
+  wxFake.route('GET', '/consultations', answer([]))
+  const page = await open('pages/staff/index')
+  expect(page.querySelectorAll('.stats').map((b) => b.dom.textContent.trim())).toEqual(['效果评价统计 · 东风街道'])
+  await tap(page, '.projects')
+  await tap(page, '.stats')
+  expect(wxFake.navigations).toEqual(['/pages/staff/projects/index', `/pages/staff/stats/index?node=street%3A${px.ids.street}`])
+})
+
+test('a committee reads its compound\'s figures; a grid worker has the projects but no figures', async () => {
+  wxFake.route('GET', '/me', px.reply('me_committee'))
+  wxFake.route('GET', '/consultations', answer([]))
+  let page = await open('pages/staff/index')
+  expect(page.querySelectorAll('.stats').map((b) => b.dom.textContent.trim())).toEqual(['效果评价统计 · 阳光里小区'])
+  wxFake.route('GET', '/me', answer(GRID_WORKER))
+  page = await open('pages/staff/index')
+  expect(find(page, '.projects')).toBeTruthy()
+  expect(find(page, '.stats')).toBeFalsy()
+})
+
+test('a representative is told where the acceptance is signed, and sees no staff lists', async () => {
+  wxFake.route('GET', '/me', px.reply('me_rep0'))
+  const page = await open('pages/staff/index')
+  expect(find(page, '.resident-roles').dom.textContent).toContain('居民代表：项目进入竣工验收后，在首页的改造项目中签署验收。')
+  expect(find(page, '.projects')).toBeFalsy()
+  expect(find(page, '.stats')).toBeFalsy()
+  expect(wxFake.calls.map((c) => c.path)).toEqual(['/me'])
 })
 
 test('in large type every text of the page reads at least 18px', async () => {
