@@ -794,7 +794,7 @@ class ProjectConsultation(Schema):
     status = Enum(CONSULTATION_STATUSES)
     closes_at = Time()
     passed = Boolean(required=True, allow_none=True, metadata={"description": "公布前为 null"})
-    participation = Raw(required=True, allow_none=True, metadata={"description": "公布后：参与人数、面积和是否达到"})
+    participation = One(ProjectParticipation, nullable=True, metadata={"description": "公布后：参与人数、面积和是否达到"})
 
 
 class ProjectFunds(Schema):

@@ -85,10 +85,16 @@ def is_resident(user, compound_id):
         .limit(1)) is not None
 
 
+# Residents' roles of a compound: they follow its projects without being bound to a flat of it.
+RESIDENT_ROLES = ("supervisor", "representative")
+READERS = WATCHERS + RESIDENT_ROLES
+
+
 def visible(user, project_id):
-    """The project, for staff of its compound and its residents; 404 to everyone else."""
+    """The project, for staff of its compound, its supervisors and representatives, and its residents;
+    404 to everyone else."""
     project = get(project_id)
-    if staff_can(user, project.compound) or is_resident(user, project.compound_id):
+    if staff_can(user, project.compound, READERS) or is_resident(user, project.compound_id):
         return project
     raise ApiError(404, "not_found", NOT_FOUND)
 
@@ -96,7 +102,7 @@ def visible(user, project_id):
 def ensure_manager(user, project, action):
     if user is None or can_manage(user, project):
         return
-    if staff_can(user, project.compound):
+    if staff_can(user, project.compound, READERS):
         raise ApiError(403, "forbidden", f"您不能{action}，请由本小区的业委会或社区工作人员操作",
                        {"allowed_roles": list(CREATORS)})
     raise ApiError(404, "not_found", NOT_FOUND)
@@ -114,10 +120,10 @@ def projects_for(user, flat_id=None):
             raise ApiError(404, "not_found", "您尚未绑定该房屋")
         return db.session.scalars(db.select(Project).where(Project.compound_id == compound_id)
                                   .order_by(Project.id.desc())).all()
-    if not scopes.roles_of(user, *WATCHERS):
+    if not scopes.roles_of(user, *READERS):
         raise ApiError(403, "forbidden", "请带上 flat_id 查看您小区的改造项目")
     compounds = scopes.join_place_tree(db.select(Building.compound_id).distinct()).where(
-        scopes.buildings_condition(user, *WATCHERS))
+        scopes.buildings_condition(user, *READERS))
     return db.session.scalars(db.select(Project).where(Project.compound_id.in_(compounds))
                               .order_by(Project.id.desc())).all()
 

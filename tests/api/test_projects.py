@@ -131,3 +131,18 @@ def test_residents_of_another_compound_see_nothing(client, login, place):
     assert client.get(f"/api/v1/projects/{project['id']}", headers=login("elsewhere")).status_code == 404
     mine = client.get(f"/api/v1/projects?flat_id={other.buildings[0].units[0].flats[0].id}", headers=login("elsewhere"))
     assert mine.status_code == 200 and mine.json["data"] == []
+
+
+def test_supervisors_and_representatives_without_a_flat_follow_the_compound_s_projects(client, login, place):
+    comp, _ = place
+    project = _create(client, login("committee"), comp)
+    factories.staff("supervisor-only", "supervisor", "compound", comp.id)
+    factories.staff("rep-elsewhere", "representative", "compound", factories.compound().id)
+    _db.session.commit()
+    supervisor = login("supervisor-only")
+    assert [p["id"] for p in client.get("/api/v1/projects", headers=supervisor).json["data"]] == [project["id"]]
+    assert client.get(f"/api/v1/projects/{project['id']}", headers=supervisor).status_code == 200
+    assert _phase(client, supervisor, project["id"], "plan").status_code == 403  # follows, does not manage
+    other = login("rep-elsewhere")
+    assert client.get(f"/api/v1/projects/{project['id']}", headers=other).status_code == 404
+    assert client.get("/api/v1/projects", headers=other).json["data"] == []
