@@ -476,14 +476,14 @@ def live_tally(plan, frozen):
     signed = db.case((PlanPayment.kind == "payment", PlanPayment.amount_fen), else_=-PlanPayment.amount_fen)
     net = (db.select(PlanPayment.flat_id, db.func.sum(signed).label("net")).where(PlanPayment.plan_id == plan.id)
            .group_by(PlanPayment.flat_id).subquery())
-    paid_units = dict(((b, u), int(n or 0)) for b, u, n in execute(
-        db.select(PlanFlat.building_id, PlanFlat.unit_id, db.func.sum(net.c.net))
-        .join(net, net.c.flat_id == PlanFlat.flat_id).where(PlanFlat.plan_id == plan.id)
-        .group_by(PlanFlat.building_id, PlanFlat.unit_id)))
-    paid_in_full = execute(
-        db.select(db.func.count()).select_from(PlanFlat).join(Pledge, Pledge.id == PlanFlat.pledge_id)
-        .join(net, net.c.flat_id == PlanFlat.flat_id)
-        .where(PlanFlat.plan_id == plan.id, net.c.net > 0, net.c.net >= Pledge.total_fen)).scalar()
+    paid_units, paid_in_full = {}, 0
+    for b, u, n, full in execute(  # per unit: net paid, and flats that paid their pledge in full
+            db.select(PlanFlat.building_id, PlanFlat.unit_id, db.func.sum(net.c.net),
+                      db.func.sum(db.case(((net.c.net > 0) & (net.c.net >= Pledge.total_fen), 1), else_=0)))
+            .join(net, net.c.flat_id == PlanFlat.flat_id).outerjoin(Pledge, Pledge.id == PlanFlat.pledge_id)
+            .where(PlanFlat.plan_id == plan.id).group_by(PlanFlat.building_id, PlanFlat.unit_id)):
+        paid_units[(b, u)] = int(n or 0)
+        paid_in_full += int(full or 0)
     paid_item, paid_method, paid_gross, refunded = dict.fromkeys(keys, 0), {}, 0, 0
     for kind, allocation, method, amount in execute(
             db.select(PlanPayment.kind, PlanPayment.allocation, PlanPayment.method, PlanPayment.amount_fen)
