@@ -17,6 +17,7 @@ where the rules allow two forms:
   zero is "零元整"; a negative amount begins with 负.
 """
 import io
+from functools import partial
 from datetime import datetime, timezone
 from decimal import Decimal
 from xml.sax.saxutils import escape
@@ -465,7 +466,6 @@ KINDS = (("due", "应缴"), ("pledged", "承诺"), ("paid", "已缴"))
 MONEY_FORMAT = "#,##0.00"
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _yuan(fen):
@@ -479,7 +479,6 @@ def ledger_xlsx(plan: dict, items: list, rows, totals: dict) -> bytes:
     is stored as text and text that Excel would read as a formula (= + - @) also gets Excel's quote
     prefix, so it stays text even when edited."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -490,21 +489,9 @@ def ledger_xlsx(plan: dict, items: list, rows, totals: dict) -> bytes:
     total_fill = PatternFill("solid", fgColor="F2F2F2")
     wrap = Alignment(wrap_text=True, vertical="center")
 
-    def cell(value, fmt=None, font=None, fill=None, alignment=None):
-        c = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"  # never a formula, whatever it starts with
-            if value.startswith(FORMULA_STARTS):
-                c.quotePrefix = True
-        if fmt:
-            c.number_format = fmt
-        if font:
-            c.font = font
-        if fill:
-            c.fill = fill
-        if alignment:
-            c.alignment = alignment
-        return c
+    from app.services import sheets
+
+    cell = partial(sheets.cell, ws)
 
     columns = ["房屋", "业主（脱敏）"]
     for item in items:

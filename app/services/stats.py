@@ -28,6 +28,7 @@ A closed contribution plan likewise counts by its stored outcome (PlanResult: fl
 pledging at closing).
 """
 import io
+from functools import partial
 import math
 from datetime import datetime
 import re
@@ -528,7 +529,6 @@ def stats(user, node_type, node_id):
 # ---------------------------------------------------------------- the Excel table
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PERCENT_FORMAT = "0.0"
 AREA_FORMAT = "0.00"
 COLUMNS = [
@@ -595,7 +595,6 @@ def stats_xlsx(result):
     one column per figure with Chinese headings. Write-only (rows streamed); no cell is a formula:
     text is stored as text, and text Excel would read as a formula gets its quote prefix."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -608,21 +607,9 @@ def stats_xlsx(result):
     node_fill = PatternFill("solid", fgColor="F2F2F2")
     wrap = Alignment(wrap_text=True, vertical="center")
 
-    def cell(value, fmt=None, font=None, fill=None, alignment=None):
-        c = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"  # never a formula, whatever it starts with
-            if value.startswith(FORMULA_STARTS):
-                c.quotePrefix = True
-        if fmt and value is not None:
-            c.number_format = fmt
-        if font:
-            c.font = font
-        if fill:
-            c.fill = fill
-        if alignment:
-            c.alignment = alignment
-        return c
+    from app.services import sheets
+
+    cell = partial(sheets.cell, ws)
 
     node = result["node"]
     path = " / ".join([p["name"] for p in node["parents"]] + [node["name"]])

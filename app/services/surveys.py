@@ -13,6 +13,7 @@ of statements whatever the number of answers. Shares and means are exact fractio
 display beside them.
 """
 import io
+from functools import partial
 import re
 import time
 from decimal import ROUND_HALF_UP, Decimal
@@ -800,10 +801,9 @@ def results_xlsx(survey, figures, scope_name=None):
     numbers, no cell a formula; text stored as text, and text Excel would read as a formula (= + - @)
     gets Excel's quote prefix, as the plan ledger does (app/services/plan_documents.py)."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    from app.services.plan_documents import FORMULA_STARTS, beijing
+    from app.services.plan_documents import beijing
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("问卷结果")
@@ -811,21 +811,9 @@ def results_xlsx(survey, figures, scope_name=None):
     head_fill = PatternFill("solid", fgColor="DDDDDD")
     wrap = Alignment(wrap_text=True, vertical="top")
 
-    def cell(value, fmt=None, font=None, fill=None, alignment=None):
-        c = WriteOnlyCell(ws, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"  # never a formula, whatever it starts with
-            if value.startswith(FORMULA_STARTS):
-                c.quotePrefix = True
-        if fmt:
-            c.number_format = fmt
-        if font:
-            c.font = font
-        if fill:
-            c.fill = fill
-        if alignment:
-            c.alignment = alignment
-        return c
+    from app.services import sheets
+
+    cell = partial(sheets.cell, ws)
 
     def number(text):
         return None if text is None else Decimal(text)
