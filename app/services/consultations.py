@@ -130,13 +130,13 @@ def _ensure_manager(user, consultation, action):
 
 def visible_to_staff(user, consultation, roles=WATCHERS):
     """Staff see a consultation when any building of it lies in their scope."""
-    buildings = _scope_buildings(consultation)
+    buildings = scope_buildings(consultation)
     return any(scopes.can(user, b, *roles) for b in buildings)
 
 
 def visible_building_ids(user, consultation, roles=WATCHERS):
     """Ids of the consultation's buildings that lie in the user's scope for these roles."""
-    return {b.id for b in _scope_buildings(consultation) if scopes.can(user, b, *roles)}
+    return {b.id for b in scope_buildings(consultation) if scopes.can(user, b, *roles)}
 
 
 def staff_consultations(user, roles=WATCHERS):
@@ -150,8 +150,10 @@ def staff_consultations(user, roles=WATCHERS):
     return [c for c in candidates if visible_to_staff(user, c, roles)]
 
 
-def _scope_buildings(consultation):
-    building, compound = scope_building(consultation.scope_type, consultation.scope_id)
+def scope_buildings(subject):
+    """The buildings of a consultation's, plan's or survey's scope (anything with scope_type and
+    scope_id): its one building, or every building of its compound."""
+    building, compound = scope_building(subject.scope_type, subject.scope_id)
     return [building] if building is not None else list(compound.buildings if compound else [])
 
 

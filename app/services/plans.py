@@ -24,7 +24,7 @@ from app.extensions import db
 from app.models import AuditEntry, Building, ContributionPlan, Flat, PlanDue, PlanFlat, PlanResult, Unit
 from app.models.contributions import METHODS, STANDARDS
 from app.models.places import utcnow
-from app.services import audit, scopes
+from app.services import audit, consultations, scopes
 from app.services.consultations import (CREATORS, WATCHERS, _begin_immediate_on_sqlite, covers_scope, person_key,
                                         scope_building)
 
@@ -221,17 +221,12 @@ def get(plan_id):
     return plan
 
 
-def scope_buildings(plan):
-    building, compound = scope_building(plan.scope_type, plan.scope_id)
-    return [building] if building is not None else list(compound.buildings if compound else [])
-
-
 def visible_to_staff(user, plan, roles=PLAN_WATCHERS):
-    return any(scopes.can(user, b, *roles) for b in scope_buildings(plan))
+    return consultations.visible_to_staff(user, plan, roles)  # the same scope rule, the plan's watchers
 
 
 def visible_building_ids(user, plan, roles=PLAN_WATCHERS):
-    return {b.id for b in scope_buildings(plan) if scopes.can(user, b, *roles)}
+    return consultations.visible_building_ids(user, plan, roles)
 
 
 def can_manage(user, plan):

@@ -23,7 +23,8 @@ from app.models.contributions import METHODS
 from app.models.places import utcnow
 from app.services import audit, scopes
 from app.services.ballots import PAPER_STAFF, PHOTO_MAX_BYTES, SIGNATURE_MAX_BYTES, _receipt, binding_person, decode_image
-from app.services.plans import CASHIERS, PLAN_WATCHERS, chain_name, ensure_accepting, lock, terms, yuan
+from app.services.plans import (CASHIERS, PLAN_WATCHERS, chain_name, ensure_accepting, lock, terms,
+                                visible_to_staff, yuan)
 
 NOT_FOUND = "没有找到该出资承诺"
 
@@ -249,7 +250,7 @@ def enter_paper(user, plan_id, flat_id, lines, photo, idempotency_key=None):
     raw, mimetype = decode_image(photo, ("JPEG", "PNG"), PHOTO_MAX_BYTES, "纸质承诺书照片")
     digest = hashlib.sha256(raw).hexdigest()
     plan = lock(plan_id, shared=True)
-    if not any(scopes.can(user, b, *PAPER_STAFF) for b in _buildings(plan)):
+    if not visible_to_staff(user, plan, PAPER_STAFF):
         raise ApiError(404, "not_found", "没有找到该出资方案")
     _staff_flat(user, flat_id, PAPER_STAFF)
     frozen = terms(plan)
@@ -268,12 +269,6 @@ def enter_paper(user, plan_id, flat_id, lines, photo, idempotency_key=None):
     db.session.add(blob)
     db.session.flush()
     return _write(plan, pf, "paper", checked, total, entered_by_id=user.id, signature=blob, key=idempotency_key)
-
-
-def _buildings(plan):
-    from app.services.plans import scope_buildings
-
-    return scope_buildings(plan)
 
 
 def confirm_paper(user, pledge_id):

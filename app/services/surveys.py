@@ -30,7 +30,7 @@ from app.models.places import utcnow
 from app.models.projects import QUESTION_KINDS, SURVEY_KINDS, SURVEY_STATUSES, TEXT_STATES
 from app.services import content, scopes
 from app.services.consultations import (CREATORS, WATCHERS, _begin_immediate_on_sqlite, covers_scope,
-                                        scope_building)
+                                        scope_building, scope_buildings)
 
 NOT_FOUND = "没有找到该问卷"
 TEXT_MAX = 500
@@ -175,11 +175,6 @@ def scope_flats(survey):
 
 def holds_flat(survey, flat_id):
     return db.session.scalar(scope_flats(survey).where(Flat.id == flat_id)) is not None
-
-
-def scope_buildings(survey):
-    building, compound = scope_building(survey.scope_type, survey.scope_id)
-    return [building] if building is not None else list(compound.buildings if compound else [])
 
 
 def visible_to_staff(user, survey, roles=WATCHERS):
