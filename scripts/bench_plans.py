@@ -352,11 +352,12 @@ def bulk_pledges(db, plan_id, frozen, flat_rows, users, all_dues, signature, rnd
     """Pledges in sign()'s shape (no audit entries); PlanFlat.pledge_id set to each flat's last one."""
     from sqlalchemy import and_, insert, select, update
 
-    from app.models import Blob, PlanFlat, Pledge
+    from app.models import Blob, PlanFlat, Pledge, PledgeLine
     from app.models.places import utcnow
     from app.services.ballots import _receipt
     from app.services.consultations import person_key
     from app.services.pledges import content_hash
+    from app.services.pledges import line_rows as pledge_line_rows
 
     raw = base64.b64decode(signature)
     blob = Blob(sha256=hashlib.sha256(raw).hexdigest(), mimetype="image/png", data=raw)
@@ -377,6 +378,13 @@ def bulk_pledges(db, plan_id, frozen, flat_rows, users, all_dues, signature, rnd
             rows.append(row)
     for part in chunks(rows):
         db.session.execute(insert(Pledge), part)
+    # Their lines as the rows the tally sums, as _write() adds them.
+    lines_of = {r["receipt"]: r["lines"] for r in rows}
+    line_rows = [line for pid, receipt in db.session.execute(select(Pledge.id, Pledge.receipt)
+                                                             .where(Pledge.receipt.in_(lines_of)))
+                 for line in pledge_line_rows(SimpleNamespace(id=pid, lines=lines_of[receipt]))]
+    for part in chunks(line_rows):
+        db.session.execute(insert(PledgeLine), part)
     # Each flat's pledge that counts: one UPDATE for the whole plan, as _make_current() leaves it.
     current = (select(Pledge.id).where(and_(Pledge.plan_id == PlanFlat.plan_id, Pledge.flat_id == PlanFlat.flat_id,
                                             Pledge.status == "current")).scalar_subquery())

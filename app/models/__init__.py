@@ -9,5 +9,5 @@ from app.models.audit import AuditChain, AuditEntry  # noqa: F401
 from app.models.messages import SubscriptionQuota, OutboxMessage  # noqa: F401
 from app.models.notices import Notice, InboxItem  # noqa: F401
 from app.models.notices import Objection  # noqa: F401
-from app.models.contributions import ContributionPlan, PlanFlat, PlanDue, Pledge, PlanPayment, PlanResult  # noqa: F401
+from app.models.contributions import ContributionPlan, PlanFlat, PlanDue, Pledge, PledgeLine, PlanPayment, PlanResult  # noqa: F401
 from app.models.projects import Project, ProjectPhase, Survey, SurveyResponse, SiteReport, AcceptanceSignature, Defect  # noqa: F401

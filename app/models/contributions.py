@@ -70,6 +70,7 @@ class PlanFlat(db.Model):
     area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     floor: Mapped[int]
     due_fen: Mapped[int]
+    liable: Mapped[bool] = mapped_column(default=False)  # owes something on a required item
     pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledge.id"))
 
 
@@ -111,6 +112,18 @@ class Pledge(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64))
     plan = relationship("ContributionPlan")
+
+
+class PledgeLine(db.Model):
+    """One line of a pledge (its item, method and amount) as a row, written with the pledge, so that
+    the tally sums the pledges that count by item and method in the database. The pledge's own
+    lines (in its content hash) are the record; flask audit verify compares these rows with them."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledge.id"), index=True)
+    item: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int]
 
 
 class PlanPayment(db.Model):

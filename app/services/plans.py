@@ -363,9 +363,11 @@ def open_(user, plan_id):
         total_weight = sum(weights.values(), Fraction(0))
         items.append({**item, "share_fen": share, "total_weight": decimal_text(total_weight),
                       "flats_liable": sum(1 for a in amounts.values() if a > 0)})
+    required = {i["key"] for i in plan.items if i["required"]}
+    liable = {d["flat_id"] for d in dues if d["item"] in required and d["amount_fen"] > 0}
     flats = [{"plan_id": plan.id, "flat_id": r.id, "person_key": person_key(r), "building_id": r.building_id,
               "unit_id": r.unit_id, "label": f"{r.building_name}{r.unit_name}{r.room}", "area": r.area,
-              "floor": r.floor, "due_fen": due_total[r.id], "pledge_id": None} for r in rows]
+              "floor": r.floor, "due_fen": due_total[r.id], "liable": r.id in liable, "pledge_id": None} for r in rows]
     execute = db.session.connection().execute
     execute(PlanFlat.__table__.insert(), flats)
     execute(PlanDue.__table__.insert(), dues)
@@ -448,10 +450,10 @@ def live_tally(plan, frozen):
     each part of the funding rule and whether it is met; what is still missing. Pledges that count
     are the flats' current ones; paid is net of refunds.
 
-    The database sums per unit, per person and per flat's payments; Python reads one row per unit,
-    the lines of the pledges that count (items and methods live in each pledge's JSON) and the
-    payments' splits: no row per flat of the plan."""
-    from app.models import Pledge, PlanPayment
+    The database sums per unit (flats liable for a required item included), per person, per flat's
+    payments and per item and method of the pledges that count (their PledgeLine rows); Python reads
+    one row per unit, per item and method, and the payments' splits: no row per flat of the plan."""
+    from app.models import Pledge, PledgeLine, PlanPayment
     from app.models.contributions import METHODS
 
     items = frozen["items"]
@@ -461,7 +463,9 @@ def live_tally(plan, frozen):
     units = execute(
         db.select(PlanFlat.building_id, PlanFlat.unit_id, db.func.count(), db.func.sum(PlanFlat.due_fen),
                   db.func.count(PlanFlat.pledge_id), db.func.sum(db.func.coalesce(Pledge.total_fen, 0)),
-                  db.func.sum(PlanFlat.area), db.func.sum(db.case((pledging, PlanFlat.area), else_=0)))
+                  db.func.sum(PlanFlat.area), db.func.sum(db.case((pledging, PlanFlat.area), else_=0)),
+                  db.func.sum(db.case((PlanFlat.liable, 1), else_=0)),
+                  db.func.sum(db.case((PlanFlat.liable & pledging, 1), else_=0)))
         .outerjoin(Pledge, Pledge.id == PlanFlat.pledge_id).where(PlanFlat.plan_id == plan.id)
         .group_by(PlanFlat.building_id, PlanFlat.unit_id)).all()
     persons_total, persons_pledging = execute(
@@ -492,16 +496,17 @@ def live_tally(plan, frozen):
         else:
             refunded += amount
     pledged_item, flats_item, pledged_method = dict.fromkeys(keys, 0), dict.fromkeys(keys, 0), {}
-    for (lines,) in execute(db.select(Pledge.lines).join(PlanFlat, PlanFlat.pledge_id == Pledge.id)
-                            .where(PlanFlat.plan_id == plan.id)):
-        for line in lines:
-            pledged_item[line["item"]] += line["amount_fen"]
-            flats_item[line["item"]] += 1
-            pledged_method[line["method"]] = pledged_method.get(line["method"], 0) + line["amount_fen"]
+    for item, method, amount, count in execute(
+            db.select(PledgeLine.item, PledgeLine.method, db.func.sum(PledgeLine.amount_fen), db.func.count())
+            .join(PlanFlat, PlanFlat.pledge_id == PledgeLine.pledge_id).where(PlanFlat.plan_id == plan.id)
+            .group_by(PledgeLine.item, PledgeLine.method)):
+        pledged_item[item] += int(amount)
+        flats_item[item] += count  # an item appears once per pledge
+        pledged_method[method] = pledged_method.get(method, 0) + int(amount)
     buildings = {}
-    flats = {"total": 0, "pledging": 0, "paid": int(paid_in_full or 0)}
+    flats = {"total": 0, "pledging": 0, "paid": int(paid_in_full or 0), "liable": 0, "liable_pledging": 0}
     area_total = area_pledging = Decimal(0)
-    for building_id, unit_id, count, due, count_pledging, pledged, area, area_pledged in units:
+    for building_id, unit_id, count, due, count_pledging, pledged, area, area_pledged, liable, liable_pledging in units:
         b = buildings.setdefault(building_id, {"id": building_id, "due_fen": 0, "pledged_fen": 0, "paid_fen": 0,
                                                "flats": 0, "flats_pledging": 0, "units": {}})
         u = {"id": unit_id, "due_fen": int(due or 0), "pledged_fen": int(pledged or 0),
@@ -511,9 +516,10 @@ def live_tally(plan, frozen):
             b[field] += u[field]
         flats["total"] += count
         flats["pledging"] += count_pledging
+        flats["liable"] += int(liable or 0)
+        flats["liable_pledging"] += int(liable_pledging or 0)
         area_total += Decimal(area or 0)
         area_pledging += Decimal(area_pledged or 0)
-    flats["liable"], flats["liable_pledging"] = liable_counts(plan.id, frozen)
     item_rows = [{
         "key": i["key"], "name": i["name"], "required": i["required"], "cost_fen": i["cost_fen"],
         "subsidy_fen": i["cost_fen"] - i["share_fen"], "share_fen": i["share_fen"],
@@ -537,20 +543,6 @@ def live_tally(plan, frozen):
         "funding_rule": frozen["funding_rule"], "parts": parts, "funded": all(p["met"] for p in parts),
         "still_missing": [p["missing"] for p in parts if not p["met"]],
     }
-
-
-def liable_counts(plan_id, frozen):
-    """(flats owing something on a required item, those of them with a pledge that counts), counted
-    by the database in one row: an exempt ground floor owes nothing for its elevator."""
-    required = [i["key"] for i in frozen["items"] if i["required"]]
-    if not required:
-        return 0, 0
-    owing = (db.select(PlanDue.flat_id).where(PlanDue.plan_id == plan_id, PlanDue.item.in_(required),
-                                              PlanDue.amount_fen > 0).distinct().subquery())
-    total, pledging = db.session.execute(
-        db.select(db.func.count(), db.func.count(PlanFlat.pledge_id))
-        .select_from(owing).join(PlanFlat, (PlanFlat.plan_id == plan_id) & (PlanFlat.flat_id == owing.c.flat_id))).one()
-    return int(total), int(pledging)
 
 
 def funding_parts(rule, item_rows, flats, plan_id):

@@ -18,7 +18,7 @@ from flask import current_app
 
 from app.errors import ApiError
 from app.extensions import db
-from app.models import Binding, Blob, Flat, PlanDue, PlanFlat, PlanPayment, Pledge
+from app.models import Binding, Blob, Flat, PlanDue, PlanFlat, PlanPayment, Pledge, PledgeLine
 from app.models.contributions import METHODS
 from app.models.places import utcnow
 from app.services import audit, scopes
@@ -219,12 +219,19 @@ def _write(plan, pf, channel, lines, total, *, user_id=None, entered_by_id=None,
     pledge.content_hash = content_hash(pledge)
     db.session.add(pledge)
     db.session.flush()
+    db.session.execute(PledgeLine.__table__.insert(), line_rows(pledge))
     replaces = _make_current(pf, pledge) if channel == "online" else None
     audit.append(chain_name(plan), "pledge" if channel == "online" else "paper_pledge_entered", "pledge", pledge.id,
                  {"pledge": pledge.id, "content_hash": pledge.content_hash, "flat": pf.flat_id,
                   "status": pledge.status, "replaces": replaces})
     current_app.logger.info("plan %s %s pledge %s", plan.id, channel, pledge.id)
     return pledge
+
+
+def line_rows(pledge):
+    """The pledge's lines as PledgeLine rows (what the tally sums)."""
+    return [{"pledge_id": pledge.id, "item": line["item"], "method": line["method"], "amount_fen": line["amount_fen"]}
+            for line in pledge.lines]
 
 
 def _make_current(pf, pledge):

@@ -114,7 +114,7 @@ def _verify_plans(broken):
 
 
 def _verify_plan(plan, has_chain):
-    from app.models import PlanFlat, PlanPayment, PlanResult, Pledge
+    from app.models import PlanDue, PlanFlat, PlanPayment, PlanResult, Pledge, PledgeLine
     from app.services import pledges as pledge_service
     from app.services.plans import chain_name as plan_chain
     from app.services.plans import dues_digest, frozen_terms_of, load_digest_rows
@@ -189,10 +189,24 @@ def _verify_plan(plan, has_chain):
     for payment in payments.values():
         if payment.id not in seen_payments:
             return f"缴款/退款记录 id {payment.id} 未经系统记录（被插入） / payment {payment.id} was inserted"
-    for flat_id, pledge_id in db.session.execute(db.select(PlanFlat.flat_id, PlanFlat.pledge_id)
-                                                 .where(PlanFlat.plan_id == plan.id)):
+    required = [i["key"] for i in frozen["items"] if i["required"]]
+    owing = set(db.session.scalars(db.select(PlanDue.flat_id).where(
+        PlanDue.plan_id == plan.id, PlanDue.item.in_(required), PlanDue.amount_fen > 0))) if required else set()
+    for flat_id, pledge_id, liable in db.session.execute(db.select(PlanFlat.flat_id, PlanFlat.pledge_id, PlanFlat.liable)
+                                                         .where(PlanFlat.plan_id == plan.id)):
         if pledge_id != current.get(flat_id):
             return f"房屋 id {flat_id} 计入的出资承诺被改动 / the pledge counted for flat {flat_id} was changed"
+        if bool(liable) != (flat_id in owing):
+            return (f"房屋 id {flat_id} 是否应分摊必选项目的标记被改动（与冻结的应缴金额不符） / "
+                    f"flat {flat_id}'s liable flag does not match its frozen amounts")
+    lines = {}
+    for pledge_id, item, method, amount in db.session.execute(
+            db.select(PledgeLine.pledge_id, PledgeLine.item, PledgeLine.method, PledgeLine.amount_fen)
+            .join(Pledge, Pledge.id == PledgeLine.pledge_id).where(Pledge.plan_id == plan.id)):
+        lines.setdefault(pledge_id, []).append((item, method, amount))
+    for pledge in pledges.values():
+        if sorted(lines.get(pledge.id, [])) != sorted((l["item"], l["method"], l["amount_fen"]) for l in pledge.lines):
+            return _pledge_named(pledge, "的统计明细与承诺内容不符（明细行被改动） / its tally lines differ from the pledge")
     stored = db.session.scalar(db.select(PlanResult.id).where(PlanResult.plan_id == plan.id))
     if stored is not None and reached == "open":
         return f"出资方案的结果（id {stored}）未经系统记录（被插入） / an outcome was inserted behind the application's back"

@@ -195,6 +195,7 @@ def test_a_pledge_inserted_without_the_application_is_named(world, cli):
 def test_a_pledge_deleted_is_named(world, cli, which):
     pledge_id = world["pledges"][which].id
     sql("UPDATE plan_flat SET pledge_id = NULL WHERE pledge_id = :id", id=pledge_id)
+    sql("DELETE FROM pledge_line WHERE pledge_id = :id", id=pledge_id)
     sql("DELETE FROM pledge WHERE id = :id", id=pledge_id)
     assert_named(world, cli, f"出资承诺 {pledge_id} 被删除 / pledge {pledge_id} was deleted")
 
@@ -222,6 +223,35 @@ def test_the_pledge_a_flat_counts_pointed_elsewhere_is_named(world, cli, flat_in
     sql("UPDATE plan_flat SET pledge_id = :p WHERE plan_id = :plan AND flat_id = :f",
         p=target, plan=world["plan_id"], f=flat)
     assert_named(world, cli, f"房屋 id {flat} 计入的出资承诺被改动 / the pledge counted for flat {flat} was changed")
+
+
+@pytest.mark.parametrize("edit", [
+    "UPDATE pledge_line SET amount_fen = amount_fen + 50000 WHERE pledge_id = :id AND item = 'roof'",
+    "UPDATE pledge_line SET method = 'labour' WHERE pledge_id = :id AND item = 'roof'",
+    "DELETE FROM pledge_line WHERE pledge_id = :id AND item = 'paint'",
+    "INSERT INTO pledge_line (pledge_id, item, method, amount_fen) VALUES (:id, 'roof', 'direct', 1)",
+], ids=["amount", "method", "deleted", "added"])
+def test_a_pledges_tally_lines_edited_are_named(world, cli, client, edit):
+    """The rows the tally sums changed behind the pledge's back: the tally moves, verify names the pledge."""
+    b = world["pledges"]["B"]
+    url = f"/api/v1/plans/{world['plan_id']}/tally"
+    before = client.get(url, headers=world["committee"]).get_json()["data"]
+    sql(edit, id=b.id)
+    after = client.get(url, headers=world["committee"]).get_json()["data"]
+    assert (after["items"], after["methods"]) != (before["items"], before["methods"])
+    assert_named(world, cli, named(world, "的统计明细与承诺内容不符（明细行被改动） / its tally lines differ from the pledge")(b))
+
+
+def test_a_flats_liable_flag_edited_is_named(world, cli, client):
+    """Flat 5 (never pledged) taken out of the flats owing a required item: the share needed drops."""
+    flat = world["flats"][5]
+    url = f"/api/v1/plans/{world['plan_id']}/tally"
+    assert client.get(url, headers=world["committee"]).get_json()["data"]["flats"]["liable"] == 6
+    sql("UPDATE plan_flat SET liable = :no WHERE plan_id = :plan AND flat_id = :f",
+        no=False, plan=world["plan_id"], f=flat)
+    assert client.get(url, headers=world["committee"]).get_json()["data"]["flats"]["liable"] == 5
+    assert_named(world, cli, f"房屋 id {flat} 是否应分摊必选项目的标记被改动（与冻结的应缴金额不符） / "
+                             f"flat {flat}'s liable flag does not match its frozen amounts")
 
 
 def test_who_confirmed_a_paper_pledge_edited_is_named(world, cli):
@@ -375,7 +405,9 @@ def test_a_plan_set_back_to_draft_with_its_chain_erased_is_named(world, cli):
 def _delete_plan(plan_id):
     for statement in ("DELETE FROM plan_payment WHERE plan_id = :p", "DELETE FROM plan_result WHERE plan_id = :p",
                       "UPDATE plan_flat SET pledge_id = NULL WHERE plan_id = :p", "DELETE FROM plan_due WHERE plan_id = :p",
-                      "DELETE FROM plan_flat WHERE plan_id = :p", "DELETE FROM pledge WHERE plan_id = :p",
+                      "DELETE FROM plan_flat WHERE plan_id = :p",
+                      "DELETE FROM pledge_line WHERE pledge_id IN (SELECT id FROM pledge WHERE plan_id = :p)",
+                      "DELETE FROM pledge WHERE plan_id = :p",
                       "DELETE FROM contribution_plan WHERE id = :p"):
         sql(statement, p=plan_id)
 
