@@ -8,6 +8,7 @@ const plans = require('../../services/plans')
 const { newIdempotencyKey } = require('../../utils/request')
 const { openDocument } = require('../../utils/document')
 const pledgeForm = require('../../utils/pledge')
+const subscribe = require('../../utils/subscribe')
 const { beijingText, money } = require('../../utils/format')
 
 const NOT_OWNER = {
@@ -15,6 +16,11 @@ const NOT_OWNER = {
   tenant: '只有业主本人（或其书面委托人）可以签署出资承诺；租户可以查看本户应缴金额和是否已承诺。',
   staff: '您以工作人员身份查看；出资承诺须由业主本人签署。',
 }
+
+// Consent asked on the tap that pledges: a reminder before the next plan's deadline, and notices.
+const SUBSCRIBE_ON_PLEDGE = ['plan_deadline', 'notice']
+const REMINDED = '已订阅：截止前如本户仍未承诺，会发一次微信提醒'
+const NOT_REMINDED = '未订阅提醒（可在微信设置中打开消息通知后再试）'
 
 function outcomeText(plan) {
   if (!plan.outcome) return ''
@@ -121,10 +127,23 @@ Component({
             : relation !== 'owner' ? (NOT_OWNER[relation] || NOT_OWNER.family) : (flat.cannot_pledge || ''),
           step: 'read', rows, total: money(pledgeForm.total(rows)),
           formError: '', signed: false, submitting: false, failure: '', refusal: '', receipt: null, docError: '',
+          remindText: '', canRemind: !!(this.templates && this.templates.plan_deadline),
         })
+        // What the owner may consent to on a later tap (WeChat asks only inside a tap).
+        if (this.data.canPledge && !this.templates) {
+          subscribe.load().then((templates) => {
+            this.templates = templates
+            this.setData({ canRemind: !!templates.plan_deadline })
+          })
+        }
       } catch (error) {
         this.setData({ state: 'error', message: error.message })
       }
+    },
+    // An owner who decides later asks for a reminder before the deadline (one message per consent).
+    remindMe() {
+      return subscribe.ask(this.templates || {}, ['plan_deadline'])
+        .then((accepted) => this.setData({ remindText: accepted.length ? REMINDED : NOT_REMINDED }))
     },
 
     // ---- the form: any change is another pledge, with a key of its own
@@ -179,6 +198,8 @@ Component({
     },
     async submit() {
       if (this.data.submitting) return
+      // Asked first, from this tap; the pledge never waits for it or fails because of it.
+      subscribe.ask(this.templates || {}, SUBSCRIBE_ON_PLEDGE)
       if (!this.signature) {
         try {
           this.signature = await this.selectComponent('#signature').toBase64()

@@ -36,7 +36,7 @@ function rowEvent(key, value) {
 test('shows the plan, each item, the flat\'s amount per item with how it was computed, and the rounding rule', async () => {
   serve(fx.forFlat('owner'))
   const page = await open('pages/plan/index', { id: '1', flat_id: '5' })
-  expect(wxFake.calls.map((c) => c.path)).toEqual(['/plans/1?flat_id=5'])
+  expect(wxFake.calls.map((c) => c.path)).toEqual(['/plans/1?flat_id=5', '/subscriptions']) // the consent templates, for an owner who may pledge
   const shown = text(page)
   expect(shown).toContain('3栋加装电梯出资方案')
   expect(shown).toContain('阳光里小区3栋 · 认筹中')
@@ -259,6 +259,8 @@ test('a family member sees the amounts and that the flat pledged, and why they c
   expect(shown).toContain('家庭成员可以查看本户应缴金额和是否已承诺')
   expect(find(page, '.line')).toBeFalsy()
   expect(find(page, '.next')).toBeFalsy()
+  expect(find(page, '.remind-me')).toBeFalsy()
+  expect(wxFake.calls.map((c) => c.path)).toEqual(['/plans/1?flat_id=5']) // no consent to ask of them
 })
 
 test('an owner the backend will not let sign (the roll names another owner) is told why before signing', async () => {
@@ -344,4 +346,51 @@ test('in large type every step reads large', async () => {
   expect(await expectLargeType(page)).toBeGreaterThan(3)
   await tap(page, '.submit')
   expect(await expectLargeType(page)).toBeGreaterThan(3)
+})
+
+const QUOTAS = {
+  quotas: [
+    { template: 'ballot_reminder', title: '表决提醒', template_id: 'TPL-reminder', remaining: 0 },
+    { template: 'notice', title: '通知公告', template_id: 'TPL-notice', remaining: 0 },
+    { template: 'plan_deadline', title: '方案截止提醒', template_id: 'TPL-plan', remaining: 0 },
+  ],
+}
+
+test('the tap that pledges asks consent for the plan-deadline reminder and notices, and reports what was accepted', async () => {
+  serve(fx.forFlat('owner'))
+  wxFake.route('GET', '/subscriptions', answer(QUOTAS))
+  wxFake.route('POST', '/subscriptions', answer(QUOTAS))
+  wxFake.route('POST', '/plans/1/pledges', answer(fx.RECEIPT, 201))
+  const asked = []
+  wx.requestSubscribeMessage = (o) => {
+    asked.push(o.tmplIds)
+    o.success({ 'TPL-plan': 'accept', 'TPL-notice': 'reject', errMsg: 'requestSubscribeMessage:ok' })
+  }
+  const page = await open('pages/plan/index', { id: '1', flat_id: '5' })
+  await signAndSubmit(page)
+  expect(asked).toEqual([['TPL-plan', 'TPL-notice']])
+  const reported = wxFake.calls.filter((c) => c.method === 'POST' && c.path === '/subscriptions')
+  expect(reported.map((c) => c.data)).toEqual([{ accepted: ['plan_deadline'] }])
+  expect(pledges()).toHaveLength(1)
+})
+
+test('an owner who decides later asks for a reminder before the deadline; a refusal says so; no templates, no button', async () => {
+  serve(fx.forFlat('owner'))
+  wxFake.route('GET', '/subscriptions', answer(QUOTAS))
+  wxFake.route('POST', '/subscriptions', answer(QUOTAS))
+  let reply = 'accept'
+  const asked = []
+  wx.requestSubscribeMessage = (o) => { asked.push(o.tmplIds); o.success({ 'TPL-plan': reply, errMsg: 'requestSubscribeMessage:ok' }) }
+  const page = await open('pages/plan/index', { id: '1', flat_id: '5' })
+  await tap(page, '.remind-me')
+  expect(asked).toEqual([['TPL-plan']])
+  expect(text(page)).toContain('已订阅：截止前如本户仍未承诺，会发一次微信提醒')
+  reply = 'reject'
+  await tap(page, '.remind-me')
+  expect(text(page)).toContain('未订阅提醒')
+  expect(pledges()).toHaveLength(0)
+
+  wxFake.route('GET', '/subscriptions', () => 'fail')
+  const other = await open('pages/plan/index', { id: '1', flat_id: '5' })
+  expect(other.querySelectorAll('.remind-me').length).toBe(0)
 })
