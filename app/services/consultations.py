@@ -165,17 +165,10 @@ def staff_consultations(user, roles=WATCHERS):
     return visible_among(user, candidates, roles)
 
 
-def scope_buildings(subject):
-    """The buildings of a consultation's, plan's or survey's scope (anything with scope_type and
-    scope_id): its one building, or every building of its compound."""
-    building, compound = scope_building(subject.scope_type, subject.scope_id)
-    return [building] if building is not None else list(compound.buildings if compound else [])
-
-
 def scope_chains(subjects):
-    """{(scope_type, scope_id): {building id: chain}} of the buildings of each subject's scope (as
-    scope_buildings has them: the unit's building, the building, or every building of the compound),
-    in one statement whatever the number of subjects."""
+    """{(scope_type, scope_id): {building id: chain}} of the buildings of each subject's scope
+    (consultations, plans, surveys, notices: the unit's building, the building, or every building of
+    the compound), in one statement whatever the number of subjects."""
     keys = {(s.scope_type, s.scope_id) for s in subjects}
     ids = {kind: {i for t, i in keys if t == kind} for kind in SCOPES}
     unit_match = Unit.id.in_(ids["unit"]) if ids["unit"] else db.false()
@@ -190,6 +183,29 @@ def scope_chains(subjects):
             if key in found:
                 found[key][building_id] = chain
     return found
+
+
+def scope_names(subjects):
+    """{(type, id): name} of the scopes of consultations, plans or surveys ("阳光里小区1栋2单元"), in one
+    statement."""
+    by_type = {}
+    for s in subjects:
+        by_type.setdefault(s.scope_type, set()).add(s.scope_id)
+    blank = db.literal("")
+    parts = {
+        "compound": db.select(db.literal("compound"), Compound.id, Compound.name, blank, blank)
+        .where(Compound.id.in_(by_type.get("compound", ()))),
+        "building": db.select(db.literal("building"), Building.id, Compound.name, Building.name, blank)
+        .join(Compound, Building.compound_id == Compound.id).where(Building.id.in_(by_type.get("building", ()))),
+        "unit": db.select(db.literal("unit"), Unit.id, Compound.name, Building.name, Unit.name)
+        .join(Building, Unit.building_id == Building.id).join(Compound, Building.compound_id == Compound.id)
+        .where(Unit.id.in_(by_type.get("unit", ()))),
+    }
+    selects = [query for kind, query in parts.items() if by_type.get(kind)]
+    if not selects:
+        return {}
+    rows = db.session.execute(db.union_all(*selects) if len(selects) > 1 else selects[0])
+    return {(kind, i): f"{compound}{building}{unit}" for kind, i, compound, building, unit in rows}
 
 
 def consultation_extras(consultations, flat_id=None):

@@ -9,6 +9,7 @@ from app.models import Blob, Building, Compound, Flat, Owner, PlanDue, PlanFlat,
 from app.models.contributions import METHODS, PAYMENT_STATES, PLEDGE_STATUSES, STANDARDS, STATUSES
 from app.models.places import utcnow
 from app.services import plans as service
+from app.services.consultations import scope_names
 from app.services.pledges import check_lines, paid_by_item, state_of  # noqa: F401
 from app.services.privacy import mask_name
 
@@ -17,28 +18,6 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _iso(value):
     return value.isoformat() + "Z" if value else None
-
-
-def _scope_names(plans):
-    """{(type, id): name} for the plans' scopes ("阳光里小区1栋2单元"), in one statement."""
-    by_type = {}
-    for p in plans:
-        by_type.setdefault(p.scope_type, set()).add(p.scope_id)
-    blank = db.literal("")
-    parts = {
-        "compound": db.select(db.literal("compound"), Compound.id, Compound.name, blank, blank)
-        .where(Compound.id.in_(by_type.get("compound", ()))),
-        "building": db.select(db.literal("building"), Building.id, Compound.name, Building.name, blank)
-        .join(Compound, Building.compound_id == Compound.id).where(Building.id.in_(by_type.get("building", ()))),
-        "unit": db.select(db.literal("unit"), Unit.id, Compound.name, Building.name, Unit.name)
-        .join(Building, Unit.building_id == Building.id).join(Compound, Building.compound_id == Compound.id)
-        .where(Unit.id.in_(by_type.get("unit", ()))),
-    }
-    selects = [query for kind, query in parts.items() if by_type.get(kind)]
-    if not selects:
-        return {}
-    rows = db.session.execute(db.union_all(*selects) if len(selects) > 1 else selects[0])
-    return {(kind, i): f"{compound}{building}{unit}" for kind, i, compound, building, unit in rows}
 
 
 def standard_text(item):
@@ -70,7 +49,7 @@ def plan_views(plans, user=None, flat_id=None, relation=None):
     if not plans:
         return []
     ids = [p.id for p in plans]
-    names = _scope_names(plans)
+    names = scope_names(plans)
     frozen = service.terms_many([p for p in plans if p.status != "draft"])
     results = {r.plan_id: r for r in db.session.scalars(db.select(PlanResult).where(
         PlanResult.plan_id.in_([i for i in ids if i in frozen])))} if frozen else {}
@@ -289,7 +268,7 @@ def ledger(user, plan):
     from app.services.plan_documents import ledger_xlsx
 
     items, rows, totals = ledger_rows(user, plan)
-    names = _scope_names([plan])
+    names = scope_names([plan])
     return ledger_xlsx({"title": plan.title, "compound": plan.compound.name,
                         "scope_name": names.get((plan.scope_type, plan.scope_id)) or "",
                         "status_name": STATUSES[plan.status], "digest": plan.digest or "", "generated_at": utcnow()},
@@ -312,7 +291,7 @@ def agreement_doc(pledge):
     terms.append("各户金额按最大余数法取整到分，合计恰好等于居民分摊额。")
     if frozen.get("labour_rate_fen"):
         terms.append(f"投工投劳每小时折合 {service.yuan(frozen['labour_rate_fen'])} 元。")
-    names = _scope_names([plan])
+    names = scope_names([plan])
     return {
         "plan": {"id": plan.id, "title": plan.title, "body": plan.body, "compound": plan.compound.name,
                  "scope_name": names.get((plan.scope_type, plan.scope_id)) or "", "closes_at": frozen["closes_at"],

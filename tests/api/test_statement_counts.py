@@ -350,3 +350,65 @@ def test_the_outbox_costs_the_same_for_1_and_20(client, login):
         return f"{tag}-community", "/api/v1/outbox"
 
     assert_constant(client, login, build)
+
+
+# ---------------------------------------------------------------- surveys, projects, site reports
+
+
+def _survey(by, scope):
+    from app.services import surveys
+
+    survey = surveys.create(by, {"scope": {"type": scope[0], "id": scope[1].id}, "kind": "satisfaction",
+                                 "title": "满意度评价", "closes_at": utcnow() + timedelta(days=3)})
+    surveys.open_(by, survey.id)
+    return survey
+
+
+def test_a_street_officers_surveys_cost_the_same_for_1_and_20(client, login):
+    def build(n, tag):
+        comps, street = compounds_of_one_street(n)
+        factories.staff(f"{tag}-street", "street_officer", "street", street.id)
+        admin = factories.staff(f"{tag}-admin", "admin")
+        for i, comp in enumerate(comps):
+            _survey(admin, ("compound", comp) if i % 2 else ("building", comp.buildings[0]))
+        return f"{tag}-street", "/api/v1/surveys"
+
+    assert_constant(client, login, build)
+
+
+def test_a_residents_surveys_cost_the_same_for_1_and_20(client, login):
+    from app.services import surveys
+
+    def build(n, tag):
+        comp, building = building_of(n, tag)
+        admin = factories.staff(f"{tag}-admin", "admin")
+        flat = building.units[0].flats[0]
+        owner = factories.resident(f"{tag}-owner", flat)
+        for i in range(n):
+            survey = _survey(admin, ("unit", building.units[0]) if i % 2 else ("building", building))
+            if i % 3 == 0:
+                surveys.respond(owner, survey.id, flat.id, {k: 4 for k in ("quality", "site_management", "environment", "management", "overall")})
+        return f"{tag}-owner", f"/api/v1/surveys?flat_id={flat.id}"
+
+    assert_constant(client, login, build)
+
+
+def test_a_projects_site_reports_cost_the_same_for_1_and_20(client, login):
+    """n reports by n residents, each about a unit of a building of its own."""
+    from app.models.projects import PHASES
+    from app.services import projects, works
+
+    def build(n, tag):
+        comp = factories.compound(buildings=tuple((f"{i}栋", 1, 1, 1) for i in range(n)))
+        committee = factories.staff(f"{tag}-committee", "committee", "compound", comp.id)
+        project = projects.create(committee, {"compound_id": comp.id, "title": "改造", "items": [], "budget_fen": 0})
+        for phase in PHASES[1:PHASES.index("works") + 1]:
+            projects._enter(project, phase, committee, "测试")
+        for i, building in enumerate(comp.buildings):
+            reporter = factories.resident(f"{tag}-reporter{i}", building.units[0].flats[0])
+            place = {"unit_id": building.units[0].id} if i % 2 == 0 else {"building_id": building.id}
+            report, _ = works.file_report(reporter, project.id, {"text": "楼道堆放建材", "place": place})
+            works.answer(committee, report.id, "已清理")
+        return f"{tag}-committee", f"/api/v1/projects/{project.id}/reports"
+
+    assert_constant(client, login, build, size=lambda data: len(data["reports"]))
