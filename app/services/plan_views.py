@@ -5,7 +5,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from app.extensions import db
-from app.models import Blob, Building, Compound, Flat, Owner, PlanDue, PlanFlat, PlanPayment, PlanResult, Pledge, Unit
+from app.models import Blob, Compound, Flat, Owner, PlanDue, PlanFlat, PlanPayment, PlanResult, Pledge
 from app.models.contributions import METHODS, PAYMENT_STATES, PLEDGE_STATUSES, STANDARDS, STATUSES
 from app.models.places import utcnow
 from app.services import plans as service
