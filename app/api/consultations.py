@@ -19,6 +19,16 @@ bp = APIBlueprint("consultations", __name__, url_prefix="/api/v1", tag="consulta
 
 
 def consultation_view(c, flat_id=None, relation="owner"):
+    return consultation_views([c], flat_id, relation)[0]
+
+
+def consultation_views(items, flat_id=None, relation="owner"):
+    """Each consultation as the API shows it; results and the flat's ballots read for all at once."""
+    results, ballots = service.consultation_extras(items, flat_id)
+    return [_view(c, results.get(c.id), ballots.get(c.id), flat_id, relation) for c in items]
+
+
+def _view(c, result, ballot, flat_id, relation):
     view = {
         "id": c.id, "title": c.title, "body": c.body, "kind": c.kind, "kind_name": KINDS.get(c.kind, c.kind),
         "scope": {"type": c.scope_type, "id": c.scope_id}, "compound": {"id": c.compound_id, "name": c.compound.name},
@@ -27,11 +37,9 @@ def consultation_view(c, flat_id=None, relation="owner"):
         "closed_at": _iso(c.closed_at), "published_at": _iso(c.published_at), "roll_digest": c.roll_digest,
         "accepting": service.is_accepting(c),
     }
-    result = service.result_of(c)
     if result is not None and c.status == "published":
         view["result"] = {"passed": result.passed, "still_needed": result.tally.get("still_needed")}
     if flat_id is not None:
-        ballot = ballot_service.current_ballot(c, flat_id)
         view["flat_id"] = flat_id
         view["answered"] = ballot is not None
         # Family and tenants see whether their flat has answered, not the owner's choice, until publication.
@@ -99,11 +107,11 @@ def index(query):
         flat_id = query["flat_id"]
         relation = _resident_relation(flat_id)
         items = [c for c in service.consultations_for_flat(flat_id) if c.status != "draft"]
-        return ok([consultation_view(c, flat_id, relation) for c in items])
+        return ok(consultation_views(items, flat_id, relation))
     user = current_user()
     if not scopes.roles_of(user, *service.WATCHERS):
         raise ApiError(403, "forbidden", "请带上 flat_id 查看您房屋的征询")
-    return ok([consultation_view(c) for c in service.staff_consultations(user)])
+    return ok(consultation_views(service.staff_consultations(user)))
 
 
 @bp.get("/consultations/<int:consultation_id>")

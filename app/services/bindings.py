@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.errors import ApiError
 from app.extensions import db
@@ -165,6 +166,13 @@ def record_approval(binding, by=None):
     })
 
 
+def flat_places(flat=None):
+    """Loader options for what flat_view (app/api/views.py) reads of each flat of a list: its unit,
+    building and compound, from the joins the list's query already has to filter by scope."""
+    unit = flat.contains_eager(Flat.unit) if flat is not None else contains_eager(Flat.unit)
+    return (unit.contains_eager(Unit.building).contains_eager(Building.compound),)
+
+
 def locked_flats(reviewer):
     """Flats locked for binding on the buildings in the reviewer's scope, oldest lock first."""
     query = (
@@ -173,7 +181,7 @@ def locked_flats(reviewer):
     query = scopes.join_place_tree(query).where(
         scopes.buildings_condition(reviewer, *REVIEWERS), Flat.binding_locked_at.is_not(None)
     )
-    return db.session.scalars(query.order_by(Flat.binding_locked_at, Flat.id)).all()
+    return db.session.scalars(query.order_by(Flat.binding_locked_at, Flat.id).options(*flat_places())).all()
 
 
 def unlock_flat(reviewer, flat_id, reason=None):
@@ -257,7 +265,9 @@ def pending_for(reviewer, status="pending"):
     query = scopes.join_place_tree(query).where(
         scopes.buildings_condition(reviewer, *REVIEWERS), Binding.status == status
     )
-    return db.session.scalars(query.order_by(Binding.created_at, Binding.id)).all()
+    flat = contains_eager(Binding.flat)
+    return db.session.scalars(query.order_by(Binding.created_at, Binding.id).options(
+        *flat_places(flat), flat.joinedload(Flat.owner), joinedload(Binding.user))).all()
 
 
 def user_bindings(user):

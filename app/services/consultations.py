@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from app.errors import ApiError
 from app.extensions import db
@@ -130,13 +131,26 @@ def _ensure_manager(user, consultation, action):
 
 def visible_to_staff(user, consultation, roles=WATCHERS):
     """Staff see a consultation when any building of it lies in their scope."""
-    buildings = scope_buildings(consultation)
-    return any(scopes.can(user, b, *roles) for b in buildings)
+    return bool(visible_among(user, [consultation], roles))
 
 
 def visible_building_ids(user, consultation, roles=WATCHERS):
     """Ids of the consultation's buildings that lie in the user's scope for these roles."""
-    return {b.id for b in scope_buildings(consultation) if scopes.can(user, b, *roles)}
+    held = scopes.roles_of(user, *roles)
+    buildings = scope_chains([consultation]).get((consultation.scope_type, consultation.scope_id), {}) if held else {}
+    return {b for b, chain in buildings.items() if any(scopes.covers_chain(r, chain) for r in held)}
+
+
+def visible_among(user, subjects, roles=WATCHERS):
+    """The consultations, plans or surveys (anything with scope_type and scope_id) of which a building
+    lies in the user's scope for these roles, in their order; the buildings read in one statement."""
+    held = scopes.roles_of(user, *roles)
+    if not held or not subjects:
+        return []
+    chains = scope_chains(subjects)
+    return [s for s in subjects
+            if any(scopes.covers_chain(r, chain) for chain in chains.get((s.scope_type, s.scope_id), {}).values()
+                   for r in held)]
 
 
 def staff_consultations(user, roles=WATCHERS):
@@ -146,15 +160,70 @@ def staff_consultations(user, roles=WATCHERS):
     )
     candidates = db.session.scalars(
         db.select(Consultation).where(Consultation.compound_id.in_(compounds)).order_by(Consultation.id.desc())
-    )
-    return [c for c in candidates if visible_to_staff(user, c, roles)]
+        .options(joinedload(Consultation.compound))
+    ).all()
+    return visible_among(user, candidates, roles)
 
 
-def scope_buildings(subject):
-    """The buildings of a consultation's, plan's or survey's scope (anything with scope_type and
-    scope_id): its one building, or every building of its compound."""
-    building, compound = scope_building(subject.scope_type, subject.scope_id)
-    return [building] if building is not None else list(compound.buildings if compound else [])
+def scope_chains(subjects):
+    """{(scope_type, scope_id): {building id: chain}} of the buildings of each subject's scope
+    (consultations, plans, surveys, notices: the unit's building, the building, or every building of
+    the compound), in one statement whatever the number of subjects."""
+    keys = {(s.scope_type, s.scope_id) for s in subjects}
+    ids = {kind: {i for t, i in keys if t == kind} for kind in SCOPES}
+    unit_match = Unit.id.in_(ids["unit"]) if ids["unit"] else db.false()
+    query = scopes.join_place_tree(
+        db.select(Building.id, Unit.id, *scopes.CHAIN_COLUMNS).select_from(Building)
+        .outerjoin(Unit, (Unit.building_id == Building.id) & unit_match)
+    ).where(db.or_(Building.compound_id.in_(ids["compound"]), Building.id.in_(ids["building"]), Unit.id.is_not(None)))
+    found = {key: {} for key in keys}
+    for building_id, unit_id, *values in db.session.execute(query):
+        chain = scopes.chain_from_row(values)
+        for key in (("compound", chain["compound"]), ("building", building_id), ("unit", unit_id)):
+            if key in found:
+                found[key][building_id] = chain
+    return found
+
+
+def scope_names(subjects):
+    """{(type, id): name} of the scopes of consultations, plans or surveys ("阳光里小区1栋2单元"), in one
+    statement."""
+    by_type = {}
+    for s in subjects:
+        by_type.setdefault(s.scope_type, set()).add(s.scope_id)
+    blank = db.literal("")
+    parts = {
+        "compound": db.select(db.literal("compound"), Compound.id, Compound.name, blank, blank)
+        .where(Compound.id.in_(by_type.get("compound", ()))),
+        "building": db.select(db.literal("building"), Building.id, Compound.name, Building.name, blank)
+        .join(Compound, Building.compound_id == Compound.id).where(Building.id.in_(by_type.get("building", ()))),
+        "unit": db.select(db.literal("unit"), Unit.id, Compound.name, Building.name, Unit.name)
+        .join(Building, Unit.building_id == Building.id).join(Compound, Building.compound_id == Compound.id)
+        .where(Unit.id.in_(by_type.get("unit", ()))),
+    }
+    selects = [query for kind, query in parts.items() if by_type.get(kind)]
+    if not selects:
+        return {}
+    rows = db.session.execute(db.union_all(*selects) if len(selects) > 1 else selects[0])
+    return {(kind, i): f"{compound}{building}{unit}" for kind, i, compound, building, unit in rows}
+
+
+def consultation_extras(consultations, flat_id=None):
+    """What the consultation list shows beside each row, read in bulk: {id: stored result} of the
+    published ones and, with flat_id, {id: the ballot that counts for that flat's person now}."""
+    ids = [c.id for c in consultations]
+    published = [c.id for c in consultations if c.status == "published"]
+    results = {r.consultation_id: r for r in db.session.scalars(
+        db.select(ConsultationResult).where(ConsultationResult.consultation_id.in_(published)))} if published else {}
+    ballots = {}
+    if flat_id is not None and ids:
+        ballots = dict(db.session.execute(
+            db.select(RollEntry.consultation_id, Ballot)
+            .join(VoteSlot, (VoteSlot.consultation_id == RollEntry.consultation_id)
+                  & (VoteSlot.person_key == RollEntry.person_key))
+            .join(Ballot, Ballot.id == VoteSlot.ballot_id)
+            .where(RollEntry.flat_id == flat_id, RollEntry.consultation_id.in_(ids))).all())
+    return results, ballots
 
 
 def get(consultation_id):
@@ -534,38 +603,43 @@ def published_answers(consultation):
 
 
 def pending_flats(user, consultation):
-    """Flats of the roll with no ballot counted, in buildings of the user's scope, contacts masked."""
-    from app.models import Owner
+    """Flats of the roll with no ballot counted, in buildings of the user's scope, contacts masked:
+    chosen by the database (the roll entries whose person's vote slot counts no ballot), read as rows."""
+    from app.models import OutboxMessage, Owner
     from app.services.privacy import mask_name, mask_phone
 
-    from app.models import OutboxMessage
-
     visible = visible_building_ids(user, consultation)
-    voted = set(load_votes(consultation))
+    if not visible:
+        return []
     # Flats a message about this consultation could not reach (no consent, refused: final): a visit.
     unreachable = set(db.session.scalars(db.select(OutboxMessage.flat_id).where(
         OutboxMessage.subject == f"consultation:{consultation.id}", OutboxMessage.status == "failed",
         OutboxMessage.flat_id.is_not(None))))
     rows = db.session.execute(
-        db.select(RollEntry, Flat.floor, Owner.name, Owner.phone)
+        db.select(RollEntry.flat_id, RollEntry.label, RollEntry.area, RollEntry.person_key, Flat.floor, Owner.name,
+                  Owner.phone)
         .join(Flat, RollEntry.flat_id == Flat.id)
         .outerjoin(Owner, Flat.owner_id == Owner.id)
-        .where(RollEntry.consultation_id == consultation.id)
+        .outerjoin(VoteSlot, (VoteSlot.consultation_id == RollEntry.consultation_id)
+              & (VoteSlot.person_key == RollEntry.person_key))
+        .where(RollEntry.consultation_id == consultation.id, RollEntry.building_id.in_(visible),
+               VoteSlot.ballot_id.is_(None))
         .order_by(RollEntry.building_id, RollEntry.unit_id, RollEntry.flat_id)
     )
     return [
-        {"flat_id": e.flat_id, "room": e.label, "floor": floor, "area": f"{e.area:.2f}",
-         "developer_held": e.person_key == DEVELOPER, "unreachable": e.flat_id in unreachable,
+        {"flat_id": flat_id, "room": label, "floor": floor, "area": f"{area:.2f}",
+         "developer_held": key == DEVELOPER, "unreachable": flat_id in unreachable,
          "owner": {"name": mask_name(name), "phone": mask_phone(phone)} if name else None}
-        for e, floor, name, phone in rows
-        if e.building_id in visible and e.person_key not in voted
+        for flat_id, label, area, key, floor, name, phone in rows
     ]
 
 
 def consultations_for_flat(flat_id):
+    """The consultations whose roll holds the flat, latest deadline first, with their compounds."""
     return db.session.scalars(
         db.select(Consultation).join(RollEntry, RollEntry.consultation_id == Consultation.id)
         .where(RollEntry.flat_id == flat_id).order_by(Consultation.closes_at.desc())
+        .options(joinedload(Consultation.compound))
     ).all()
 
 

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Binding, Building, Compound, Consultation, Flat, InboxItem, Notice, Objection, Unit
 from app.models.places import utcnow
 from app.services import content, scopes
-from app.services.consultations import covers_scope, scope_building
+from app.services.consultations import covers_scope, scope_building, visible_among
 
 WRITERS = ("grid_worker", "committee", "community_staff", "street_officer", "district_officer", "admin")
 NOTICE_PAGE = "pages/inbox/index"
@@ -138,15 +138,8 @@ def staff_notices(user):
     compounds = scopes.join_place_tree(db.select(Building.compound_id).distinct()).where(
         scopes.buildings_condition(user, *WRITERS))
     candidates = db.session.scalars(
-        db.select(Notice).where(Notice.compound_id.in_(compounds)).order_by(Notice.id.desc()).limit(200))
-    return [n for n in candidates if _scope_visible(user, n)]
-
-
-def _scope_visible(user, notice):
-    building, compound = scope_building(notice.scope_type, notice.scope_id)
-    if building is not None:
-        return scopes.can(user, building, *WRITERS)
-    return any(scopes.can(user, b, *WRITERS) for b in compound.buildings)
+        db.select(Notice).where(Notice.compound_id.in_(compounds)).order_by(Notice.id.desc()).limit(200)).all()
+    return visible_among(user, candidates, WRITERS)  # a building of its scope in one of the user's
 
 
 def inbox(user, limit=100):

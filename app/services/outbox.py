@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db, retrying
 from app.models import Binding, Building, Flat, OutboxMessage, SubscriptionQuota, Unit, User
@@ -595,5 +596,6 @@ def visible(user, status=None, limit=200):
         query = query.where(OutboxMessage.status == status)
     messages = db.session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit)).all()
     flat_ids = {m.flat_id for m in messages if m.flat_id}
-    flats = {f.id: f for f in db.session.scalars(select(Flat).where(Flat.id.in_(flat_ids)))} if flat_ids else {}
+    flats = {f.id: f for f in db.session.scalars(select(Flat).where(Flat.id.in_(flat_ids)).options(
+        joinedload(Flat.unit).joinedload(Unit.building).joinedload(Building.compound)))} if flat_ids else {}
     return [(m, flats.get(m.flat_id)) for m in messages]

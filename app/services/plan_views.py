@@ -5,10 +5,11 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from app.extensions import db
-from app.models import Blob, Building, Compound, Flat, Owner, PlanDue, PlanFlat, PlanPayment, PlanResult, Pledge, Unit
+from app.models import Blob, Compound, Flat, Owner, PlanDue, PlanFlat, PlanPayment, PlanResult, Pledge
 from app.models.contributions import METHODS, PAYMENT_STATES, PLEDGE_STATUSES, STANDARDS, STATUSES
 from app.models.places import utcnow
 from app.services import plans as service
+from app.services.consultations import scope_names
 from app.services.pledges import check_lines, paid_by_item, state_of  # noqa: F401
 from app.services.privacy import mask_name
 
@@ -17,26 +18,6 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _iso(value):
     return value.isoformat() + "Z" if value else None
-
-
-def _scope_names(plans):
-    """{(type, id): name} for the plans' scopes, in three statements at most."""
-    names = {}
-    by_type = {}
-    for p in plans:
-        by_type.setdefault(p.scope_type, set()).add(p.scope_id)
-    if by_type.get("compound"):
-        names.update({("compound", i): n for i, n in db.session.execute(
-            db.select(Compound.id, Compound.name).where(Compound.id.in_(by_type["compound"])))})
-    if by_type.get("building"):
-        names.update({("building", i): f"{c}{n}" for i, n, c in db.session.execute(
-            db.select(Building.id, Building.name, Compound.name).join(Compound, Building.compound_id == Compound.id)
-            .where(Building.id.in_(by_type["building"])))})
-    if by_type.get("unit"):
-        names.update({("unit", i): f"{c}{b}{n}" for i, n, b, c in db.session.execute(
-            db.select(Unit.id, Unit.name, Building.name, Compound.name).join(Building, Unit.building_id == Building.id)
-            .join(Compound, Building.compound_id == Compound.id).where(Unit.id.in_(by_type["unit"])))})
-    return names
 
 
 def standard_text(item):
@@ -63,29 +44,31 @@ def _items(plan, frozen):
 
 
 def plan_views(plans, user=None, flat_id=None, relation=None):
-    """Plans in a constant number of statements (the flat's part, with flat_id, adds a few per plan)."""
+    """Plans as the API shows them, with flat_id each with the flat's part, in a constant number of
+    statements for any number of plans."""
     if not plans:
         return []
     ids = [p.id for p in plans]
-    names = _scope_names(plans)
-    results = {r.plan_id: r for r in db.session.scalars(db.select(PlanResult).where(PlanResult.plan_id.in_(ids)))}
+    names = scope_names(plans)
     frozen = service.terms_many([p for p in plans if p.status != "draft"])
+    results = {r.plan_id: r for r in db.session.scalars(db.select(PlanResult).where(
+        PlanResult.plan_id.in_([i for i in ids if i in frozen])))} if frozen else {}
     compounds = dict(db.session.execute(db.select(Compound.id, Compound.name).where(
         Compound.id.in_({p.compound_id for p in plans}))).all())
-    return [plan_view(p, user, flat_id, relation, names=names, results=results, frozen=frozen.get(p.id),
-                      compound_name=compounds[p.compound_id]) for p in plans]
+    flats = _flat_parts([p for p in plans if p.id in frozen], frozen, flat_id, relation, user) if flat_id is not None else {}
+    return [_plan_view(p, names, results.get(p.id), frozen.get(p.id), compounds[p.compound_id], flat_id, flats)
+            for p in plans]
 
 
-def plan_view(plan, user=None, flat_id=None, relation=None, names=None, results=None, frozen=None,
-              compound_name=None):
-    if frozen is None and plan.status != "draft":
-        frozen = service.terms(plan)
-    names = names if names is not None else _scope_names([plan])
-    result = (results.get(plan.id) if results is not None else service.result_of(plan)) if frozen else None
+def plan_view(plan, user=None, flat_id=None, relation=None):
+    return plan_views([plan], user, flat_id, relation)[0]
+
+
+def _plan_view(plan, names, result, frozen, compound_name, flat_id, flats):
     view = {
         "id": plan.id, "title": plan.title, "body": plan.body,
         "scope": {"type": plan.scope_type, "id": plan.scope_id, "name": names.get((plan.scope_type, plan.scope_id))},
-        "compound": {"id": plan.compound_id, "name": compound_name or plan.compound.name},
+        "compound": {"id": plan.compound_id, "name": compound_name},
         "status": plan.status, "status_name": STATUSES[plan.status],
         "closes_at": _iso(frozen["closes_at"] if frozen else plan.closes_at),
         "opened_at": _iso(plan.opened_at), "closed_at": _iso(plan.closed_at), "digest": plan.digest,
@@ -100,47 +83,69 @@ def plan_view(plan, user=None, flat_id=None, relation=None, names=None, results=
         "flat": None,
     }
     if flat_id is not None and frozen:
-        view["flat"] = _flat_part(plan, frozen, flat_id, relation, user)
+        view["flat"] = flats.get(plan.id)
     return view
 
 
-def _flat_part(plan, frozen, flat_id, relation, user):
-    amounts = service.flat_amounts(plan, frozen, flat_id)
-    if amounts is None:
-        return None
-    pf = db.session.scalar(db.select(PlanFlat).filter_by(plan_id=plan.id, flat_id=flat_id))
-    pledge = db.session.get(Pledge, pf.pledge_id) if pf.pledge_id else None
-    state, paid, refunded = _state(plan.id, flat_id, pledge)
-    # Family members and tenants see what the flat owes and whether it pledged, not the pledge.
-    shown = pledge is not None and relation in ("owner", "staff")
-    return {**amounts, "relation": relation, "pledged": pledge is not None,
-            "cannot_pledge": cannot_pledge(plan, frozen, pf, relation, user),
-            "pledge": pledge_views([pledge])[0] if shown else None,
-            "state": state, "state_name": PAYMENT_STATES[state], "paid_fen": paid - refunded}
-
-
-def cannot_pledge(plan, frozen, pf, relation, user):
-    """Why the signed-in resident may not pledge for this flat now, in words; None when they may
-    (the checks pledges.sign makes, so the page says so before the owner signs)."""
+def _flat_parts(plans, frozen, flat_id, relation, user):
+    """{plan id: the flat's part} of the opened plans whose roll holds the flat: its amounts, its
+    pledge (to its owner and staff), what is paid, and why the resident may not pledge now."""
     from app.models import Binding
+    from app.services.pledges import state_of
+
+    ids = [p.id for p in plans]
+    pfs = {pf.plan_id: pf for pf in db.session.scalars(db.select(PlanFlat).where(
+        PlanFlat.plan_id.in_(ids), PlanFlat.flat_id == flat_id))} if ids else {}
+    if not pfs:
+        return {}
+    dues = {}
+    for d in db.session.scalars(db.select(PlanDue).where(PlanDue.plan_id.in_(pfs), PlanDue.flat_id == flat_id)):
+        dues.setdefault(d.plan_id, {})[d.item] = d
+    pledge_ids = [pf.pledge_id for pf in pfs.values() if pf.pledge_id]
+    pledges = {p.plan_id: p for p in db.session.scalars(db.select(Pledge).where(Pledge.id.in_(pledge_ids)))} \
+        if pledge_ids else {}
+    sums = {}
+    if pledges:
+        for plan_id, kind, total in db.session.execute(
+                db.select(PlanPayment.plan_id, PlanPayment.kind, db.func.sum(PlanPayment.amount_fen))
+                .where(PlanPayment.plan_id.in_(pledges), PlanPayment.flat_id == flat_id)
+                .group_by(PlanPayment.plan_id, PlanPayment.kind)):
+            sums[(plan_id, kind)] = int(total or 0)
+    # Family members and tenants see what the flat owes and whether it pledged, not the pledge.
+    shown = {p.id: v for p, v in zip(pledges.values(), pledge_views(list(pledges.values())))} \
+        if relation in ("owner", "staff") else {}
+    binding = db.session.scalar(db.select(Binding).filter_by(
+        user_id=user.id, flat_id=flat_id, status="approved", relation="owner")) if user is not None and relation == "owner" else None
+    parts = {}
+    for plan in plans:
+        pf = pfs.get(plan.id)
+        if pf is None:
+            continue
+        pledge = pledges.get(plan.id)
+        paid, refunded = sums.get((plan.id, "payment"), 0), sums.get((plan.id, "refund"), 0)
+        state = state_of(pledge.total_fen, paid, refunded) if pledge is not None else "none"
+        parts[plan.id] = {
+            **service.flat_amounts(frozen[plan.id], pf, dues.get(plan.id, {})), "relation": relation,
+            "pledged": pledge is not None, "cannot_pledge": cannot_pledge(plan, frozen[plan.id], pf, relation, binding),
+            "pledge": shown.get(pledge.id) if pledge is not None else None,
+            "state": state, "state_name": PAYMENT_STATES[state],
+            "paid_fen": (paid - refunded) if pledge is not None else 0}
+    return parts
+
+
+def cannot_pledge(plan, frozen, pf, relation, binding):
+    """Why the signed-in resident may not pledge for this flat now, in words; None when they may
+    (the checks pledges.sign makes, so the page says so before the owner signs). binding: the
+    resident's approved owner binding to the flat, or None."""
     from app.services.ballots import binding_person
 
     if not service.is_accepting(plan, frozen):
         return "出资方案已截止或尚未开始认筹"
     if relation != "owner":
         return "只有业主本人可以签署出资承诺；家庭成员和租户可以查看应缴金额" if relation != "staff" else "工作人员请录入纸质承诺"
-    user_id = user.id if user is not None else None
-    binding = db.session.scalar(db.select(Binding).filter_by(user_id=user_id, flat_id=pf.flat_id, status="approved",
-                                                             relation="owner")) if user_id else None
     if binding is None or binding_person(binding.owner_id, pf.flat_id) != pf.person_key:
         return "您绑定时核对的业主与本方案登记的业主不一致，不能签署；如房屋已过户，请新业主重新绑定，或联系网格员核实"
     return None
-
-
-def _state(plan_id, flat_id, pledge):
-    from app.services.pledges import flat_state
-
-    return flat_state(plan_id, flat_id, pledge)
 
 
 # ---------------------------------------------------------------- pledges
@@ -263,7 +268,7 @@ def ledger(user, plan):
     from app.services.plan_documents import ledger_xlsx
 
     items, rows, totals = ledger_rows(user, plan)
-    names = _scope_names([plan])
+    names = scope_names([plan])
     return ledger_xlsx({"title": plan.title, "compound": plan.compound.name,
                         "scope_name": names.get((plan.scope_type, plan.scope_id)) or "",
                         "status_name": STATUSES[plan.status], "digest": plan.digest or "", "generated_at": utcnow()},
@@ -286,7 +291,7 @@ def agreement_doc(pledge):
     terms.append("各户金额按最大余数法取整到分，合计恰好等于居民分摊额。")
     if frozen.get("labour_rate_fen"):
         terms.append(f"投工投劳每小时折合 {service.yuan(frozen['labour_rate_fen'])} 元。")
-    names = _scope_names([plan])
+    names = scope_names([plan])
     return {
         "plan": {"id": plan.id, "title": plan.title, "body": plan.body, "compound": plan.compound.name,
                  "scope_name": names.get((plan.scope_type, plan.scope_id)) or "", "closes_at": frozen["closes_at"],

@@ -246,8 +246,8 @@ def staff_plans(user):
     compounds = scopes.join_place_tree(db.select(Building.compound_id).distinct()).where(
         scopes.buildings_condition(user, *PLAN_WATCHERS))
     candidates = db.session.scalars(db.select(ContributionPlan).where(ContributionPlan.compound_id.in_(compounds))
-                                    .order_by(ContributionPlan.id.desc()))
-    return [p for p in candidates if visible_to_staff(user, p)]
+                                    .order_by(ContributionPlan.id.desc())).all()
+    return consultations.visible_among(user, candidates, PLAN_WATCHERS)  # the same scope rule, in bulk
 
 
 def plans_for_flat(flat_id):
@@ -398,12 +398,9 @@ def ensure_accepting(plan, frozen):
 # ---------------------------------------------------------------- a flat's amounts, explained
 
 
-def flat_amounts(plan, frozen, flat_id):
-    """Each item's amount for one flat, with how it was computed, in words and figures."""
-    pf = db.session.scalar(db.select(PlanFlat).filter_by(plan_id=plan.id, flat_id=flat_id))
-    if pf is None:
-        return None
-    dues = {d.item: d for d in db.session.scalars(db.select(PlanDue).filter_by(plan_id=plan.id, flat_id=flat_id))}
+def flat_amounts(frozen, pf, dues):
+    """Each item's amount for one flat (its PlanFlat, and its PlanDue rows by item), with how it was
+    computed, in words and figures."""
     lines = []
     for item in frozen["items"]:
         due = dues.get(item["key"])
@@ -412,7 +409,7 @@ def flat_amounts(plan, frozen, flat_id):
         lines.append({"item": item["key"], "name": item["name"], "required": item["required"],
                       "amount_fen": due.amount_fen, "weight": decimal_text(due.weight),
                       "explanation": explain(item, pf, due)})
-    return {"flat_id": flat_id, "room": pf.label, "area": f"{pf.area:.2f}", "floor": pf.floor,
+    return {"flat_id": pf.flat_id, "room": pf.label, "area": f"{pf.area:.2f}", "floor": pf.floor,
             "due_fen": pf.due_fen, "items": lines}
 
 

@@ -66,15 +66,6 @@ def paid_by_item(plan_id, flat_id):
     return net
 
 
-def totals_of(plan_id, flat_id):
-    """(paid, refunded) in fen for a flat under a plan."""
-    rows = db.session.execute(db.select(PlanPayment.kind, db.func.sum(PlanPayment.amount_fen))
-                              .where(PlanPayment.plan_id == plan_id, PlanPayment.flat_id == flat_id)
-                              .group_by(PlanPayment.kind)).all()
-    sums = {kind: int(total or 0) for kind, total in rows}
-    return sums.get("payment", 0), sums.get("refund", 0)
-
-
 def state_of(total_fen, paid, refunded):
     net = paid - refunded
     if refunded and net == 0:
@@ -517,12 +508,3 @@ def paper_photo(user, pledge_id):
     pledge = _paper_for_staff(user, pledge_id)
     blob = db.session.get(Blob, pledge.signature_id)
     return blob.data, blob.mimetype
-
-
-def flat_state(plan_id, flat_id, pledge):
-    """The payment state of a flat's pledge that counts: none, pledged, partly paid, paid, refunded."""
-    if pledge is None:
-        return "none", 0, 0
-    paid, refunded = totals_of(plan_id, flat_id)
-    return state_of(pledge.total_fen, paid, refunded), paid, refunded
-

@@ -30,7 +30,7 @@ from app.models.places import utcnow
 from app.models.projects import QUESTION_KINDS, SURVEY_KINDS, SURVEY_STATUSES, TEXT_STATES
 from app.services import content, scopes
 from app.services.consultations import (CREATORS, WATCHERS, _begin_immediate_on_sqlite, covers_scope,
-                                        scope_building, scope_buildings)
+                                        scope_building, scope_names, visible_among)
 
 NOT_FOUND = "没有找到该问卷"
 TEXT_MAX = 500
@@ -178,8 +178,8 @@ def holds_flat(survey, flat_id):
 
 
 def visible_to_staff(user, survey, roles=WATCHERS):
-    """Staff see a survey when any building of its scope lies in their scope."""
-    return any(scopes.can(user, b, *roles) for b in scope_buildings(survey))
+    """Staff see a survey when any building of its scope lies in their scope (the consultations' rule)."""
+    return bool(visible_among(user, [survey], roles))
 
 
 def can_manage(user, survey):
@@ -239,8 +239,8 @@ def staff_surveys(user):
     compounds = scopes.join_place_tree(db.select(Building.compound_id).distinct()).where(
         scopes.buildings_condition(user, *WATCHERS))
     candidates = db.session.scalars(db.select(Survey).where(Survey.compound_id.in_(compounds))
-                                    .order_by(Survey.id.desc()))
-    return [s for s in candidates if visible_to_staff(user, s)]
+                                    .order_by(Survey.id.desc())).all()
+    return visible_among(user, candidates, WATCHERS)
 
 
 def surveys_for_flat(flat_id):
@@ -502,25 +502,6 @@ def _write(user_id, survey_id, flat_id, cleaned, text_state, key):
 # ---------------------------------------------------------------- what the API shows
 
 
-def _scope_names(surveys):
-    """{(type, id): name} for the surveys' scopes, in three statements at most."""
-    names, by_type = {}, {}
-    for s in surveys:
-        by_type.setdefault(s.scope_type, set()).add(s.scope_id)
-    if by_type.get("compound"):
-        names.update({("compound", i): n for i, n in db.session.execute(
-            db.select(Compound.id, Compound.name).where(Compound.id.in_(by_type["compound"])))})
-    if by_type.get("building"):
-        names.update({("building", i): f"{c}{n}" for i, n, c in db.session.execute(
-            db.select(Building.id, Building.name, Compound.name).join(Compound, Building.compound_id == Compound.id)
-            .where(Building.id.in_(by_type["building"])))})
-    if by_type.get("unit"):
-        names.update({("unit", i): f"{c}{b}{n}" for i, n, b, c in db.session.execute(
-            db.select(Unit.id, Unit.name, Building.name, Compound.name).join(Building, Unit.building_id == Building.id)
-            .join(Compound, Building.compound_id == Compound.id).where(Unit.id.in_(by_type["unit"])))})
-    return names
-
-
 def flat_labels(flat_ids):
     """{flat_id: "1栋1单元101"}."""
     if not flat_ids:
@@ -551,7 +532,7 @@ def survey_views(surveys, user=None, staff=False, flat_id=None, relation=None):
     if not surveys:
         return []
     ids = [s.id for s in surveys]
-    names = _scope_names(surveys)
+    names = scope_names(surveys)
     compounds = dict(db.session.execute(db.select(Compound.id, Compound.name).where(
         Compound.id.in_({s.compound_id for s in surveys}))).all())
     answered = dict(db.session.execute(
@@ -876,4 +857,4 @@ def filename(survey, ext="xlsx"):
 
 
 def scope_name(survey):
-    return _scope_names([survey]).get((survey.scope_type, survey.scope_id))
+    return scope_names([survey]).get((survey.scope_type, survey.scope_id))

@@ -460,6 +460,12 @@ def report_views(reports_, project, v):
     """Reports as the viewer sees them: reporters' names masked for staff and never shown to residents."""
     names = _reporter_names(reports_, project.compound_id) if v.staff else {}
     supervisors = _supervisors(project.compound_id, {r.user_id for r in reports_})
+    building_ids = {r.building_id for r in reports_ if r.building_id}
+    unit_ids = {r.unit_id for r in reports_ if r.unit_id}
+    places = {("building", i): n for i, n in db.session.execute(
+        db.select(Building.id, Building.name).where(Building.id.in_(building_ids)))} if building_ids else {}
+    places.update({("unit", i): n for i, n in db.session.execute(
+        db.select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids)))} if unit_ids else {})
     history = {}
     for entry in _entries(project.id, [r.id for r in reports_]) if reports_ else []:
         history.setdefault(entry.subject_id, []).append(entry)
@@ -468,9 +474,9 @@ def report_views(reports_, project, v):
         out.append({
             "id": r.id, "project_id": r.project_id, "text": r.text,
             "place": {"text": r.place,
-                      "building": {"id": r.building_id, "name": db.session.get(Building, r.building_id).name}
+                      "building": {"id": r.building_id, "name": places[("building", r.building_id)]}
                       if r.building_id else None,
-                      "unit": {"id": r.unit_id, "name": db.session.get(Unit, r.unit_id).name} if r.unit_id else None},
+                      "unit": {"id": r.unit_id, "name": places[("unit", r.unit_id)]} if r.unit_id else None},
             "photos": [f"/api/v1/reports/{r.id}/photos/{n}" for n in range(1, len(r.photo_ids) + 1)],
             "text_state": r.text_state, "text_state_name": TEXT_STATES[r.text_state],
             "status": r.status, "status_name": REPORT_STATUSES[r.status],
