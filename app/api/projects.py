@@ -34,7 +34,7 @@ def create(body):
 @bp.doc(responses=answer(out.ProjectBrief, many=True))
 def index(query):
     """With flat_id: the projects of a bound flat's compound. Without: the staff's scope."""
-    return ok([service.view(p, brief=True) for p in service.projects_for(current_user(), query["flat_id"])])
+    return ok(service.brief_views(service.projects_for(current_user(), query["flat_id"])))
 
 
 @bp.get("/projects/<int:project_id>")

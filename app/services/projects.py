@@ -203,37 +203,57 @@ def _enter(project, phase, user, reason, at=None):
     return row
 
 
-def condition(project, phase):
-    """(met, why) for entering `phase` from the phase before it."""
+def _known(pairs):
+    """What the conditions of these (project, phase) pairs read, one statement per kind for all."""
+    from app.services.works import acceptance_passed_many
+
+    def by_id(model, ids):
+        ids = ids - {None}
+        return {o.id: o for o in db.session.scalars(db.select(model).where(model.id.in_(ids)))} if ids else {}
+
+    consultation_ids = {p.plan_consultation_id for p, phase in pairs if phase == "funding"} - {None}
+    return {
+        "surveys": by_id(Survey, {p.needs_survey_id for p, phase in pairs if phase == "plan"}
+                         | {p.satisfaction_survey_id for p, phase in pairs if phase == "done"}),
+        "consultations": by_id(Consultation, consultation_ids),
+        "results": {r.consultation_id: r for r in db.session.scalars(db.select(ConsultationResult).where(
+            ConsultationResult.consultation_id.in_(consultation_ids)))} if consultation_ids else {},
+        "plans": by_id(ContributionPlan, {p.contribution_plan_id for p, phase in pairs if phase == "works"}),
+        "accepted": acceptance_passed_many([p for p, phase in pairs if phase == "evaluation"]),
+    }
+
+
+def condition(project, phase, known=None):
+    """(met, why) for entering `phase` from the phase before it; `known` is what _known() read for
+    a list of projects (read here for this one when not given)."""
+    known = known if known is not None else _known([(project, phase)])
     if phase == "plan":
         if project.needs_survey_id is None:
             return True, "未关联需求调查"
-        survey = db.session.get(Survey, project.needs_survey_id)
+        survey = known["surveys"][project.needs_survey_id]
         return survey.status == "closed", f"需求调查「{survey.title}」{'已结束' if survey.status == 'closed' else '尚未结束'}"
     if phase == "funding":
         if project.plan_consultation_id is None:
             return False, "尚未关联方案征询"
-        consultation = db.session.get(Consultation, project.plan_consultation_id)
-        result = db.session.scalar(db.select(ConsultationResult).filter_by(consultation_id=consultation.id))
+        consultation = known["consultations"][project.plan_consultation_id]
+        result = known["results"].get(consultation.id)
         if result is None:
             return False, f"方案征询「{consultation.title}」尚未截止计票"
         return result.passed, f"方案征询「{consultation.title}」{'已通过' if result.passed else '未通过'}"
     if phase == "works":
         if project.contribution_plan_id is None:
             return True, "未关联出资方案"
-        plan = db.session.get(ContributionPlan, project.contribution_plan_id)
+        plan = known["plans"][project.contribution_plan_id]
         return plan.status == "funded", f"出资方案「{plan.title}」{'已达成' if plan.status == 'funded' else '尚未达成'}"
     if phase == "acceptance":
         return True, "施工完成由工作人员说明"
     if phase == "evaluation":
-        from app.services.works import acceptance_passed
-
-        passed = acceptance_passed(project)
+        passed = known["accepted"][project.id]
         return passed, "居民代表验收已通过" if passed else "居民代表验收尚未通过"
     if phase == "done":
         if project.satisfaction_survey_id is None:
             return False, "尚未关联满意度评价"
-        survey = db.session.get(Survey, project.satisfaction_survey_id)
+        survey = known["surveys"][project.satisfaction_survey_id]
         return survey.status == "closed", f"满意度评价「{survey.title}」{'已结束' if survey.status == 'closed' else '尚未结束'}"
     return False, ""
 
@@ -294,18 +314,30 @@ def _iso(value):
     return value.isoformat() + "Z" if value else None
 
 
-def view(project, user=None, brief=False):
-    """The project's whole story: phases with dates, what the next waits for, the consultation's
-    result, funds pledged and paid, site reports, acceptance and satisfaction."""
-    entered = {}
-    for row in db.session.scalars(db.select(ProjectPhase).where(ProjectPhase.project_id == project.id)
-                                  .order_by(ProjectPhase.id)):
-        entered[row.phase] = row
+def _next_phase(project):
     current = PHASES.index(project.phase)
-    nxt = PHASES[current + 1] if current + 1 < len(PHASES) else None
+    return PHASES[current + 1] if current + 1 < len(PHASES) else None
+
+
+def brief_views(projects):
+    """The list's views, in a constant number of statements: the phases entered, the compounds' names
+    and what each project's next phase waits for, read for all the projects at once."""
+    ids = [p.id for p in projects]
+    entered = {i: {} for i in ids}
+    for row in db.session.scalars(db.select(ProjectPhase).where(ProjectPhase.project_id.in_(ids))
+                                  .order_by(ProjectPhase.id)) if ids else ():
+        entered[row.project_id][row.phase] = row
+    names = dict(db.session.execute(db.select(Compound.id, Compound.name).where(
+        Compound.id.in_({p.compound_id for p in projects}))).all()) if ids else {}
+    known = _known([(p, _next_phase(p)) for p in projects])
+    return [_brief(p, entered[p.id], names[p.compound_id], known) for p in projects]
+
+
+def _brief(project, entered, compound_name, known):
+    nxt = _next_phase(project)
     out = {
         "id": project.id, "title": project.title, "body": project.body,
-        "compound": {"id": project.compound_id, "name": project.compound.name},
+        "compound": {"id": project.compound_id, "name": compound_name},
         "items": [{"name": i["name"], "level": i["level"], "level_name": LEVELS[i["level"]]} for i in project.items],
         "budget_fen": project.budget_fen, "phase": project.phase, "phase_name": PHASE_NAMES[project.phase],
         "phases": [{"phase": p, "name": PHASE_NAMES[p], "entered_at": _iso(entered[p].entered_at) if p in entered else None,
@@ -315,10 +347,15 @@ def view(project, user=None, brief=False):
         "links": {name: getattr(project, name) for name in LINKS},
     }
     if nxt:
-        met, why = condition(project, nxt)
+        met, why = condition(project, nxt, known)
         out["next"] = {"phase": nxt, "name": PHASE_NAMES[nxt], "condition": CONDITIONS[nxt], "met": met, "status": why}
-    if brief:
-        return out
+    return out
+
+
+def view(project, user=None):
+    """The project's whole story: phases with dates, what the next waits for, the consultation's
+    result, funds pledged and paid, site reports, acceptance and satisfaction."""
+    out = brief_views([project])[0]
     out.update(_consultation_part(project), **_funds_part(project), **_works_part(project), **_survey_parts(project))
     return out
 

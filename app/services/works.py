@@ -628,12 +628,14 @@ def rule_text(share, strict):
     return f"{'超过' if strict else '达到'} {share.numerator}/{share.denominator} 的居民代表签署通过（含附意见通过）"
 
 
-def _count(project):
-    """(representatives [(id, name)], signatures, passing, share, strict, passed, required)."""
-    reps = representatives(project.compound_id)
+def _count(project, reps=None, sigs=None):
+    """(representatives [(id, name)], signatures, passing, share, strict, passed, required); the
+    representatives and signatures read here unless given."""
+    reps = representatives(project.compound_id) if reps is None else reps
     current = {uid for uid, _ in reps}
-    sigs = db.session.scalars(db.select(AcceptanceSignature).where(AcceptanceSignature.project_id == project.id)
-                              .order_by(AcceptanceSignature.id)).all()
+    if sigs is None:
+        sigs = db.session.scalars(db.select(AcceptanceSignature).where(AcceptanceSignature.project_id == project.id)
+                                  .order_by(AcceptanceSignature.id)).all()
     passing = sum(1 for s in sigs if s.user_id in current and s.opinion in ("pass", "pass_with_remarks"))
     share, strict, n = _share(project), project.acceptance_strict, len(reps)
     # Exact: passing / n against a / b, as passing * b against a * n.
@@ -649,7 +651,24 @@ def _count(project):
 
 def acceptance_passed(project):
     """Has the acceptance passed (the phase machine asks before acceptance → evaluation)?"""
-    return _count(project)[5]
+    return acceptance_passed_many([project])[project.id]
+
+
+def acceptance_passed_many(projects):
+    """{project id: has its acceptance passed}, the representatives and signatures of all read at once."""
+    if not projects:
+        return {}
+    reps = {}
+    for compound_id, user_id, name in db.session.execute(
+            db.select(StaffRole.scope_id, User.id, User.name).join(StaffRole, StaffRole.user_id == User.id)
+            .where(StaffRole.role == "representative", StaffRole.scope_type == "compound",
+                   StaffRole.scope_id.in_({p.compound_id for p in projects})).distinct().order_by(User.id)):
+        reps.setdefault(compound_id, []).append((user_id, name))
+    sigs = {}
+    for sig in db.session.scalars(db.select(AcceptanceSignature).where(
+            AcceptanceSignature.project_id.in_([p.id for p in projects])).order_by(AcceptanceSignature.id)):
+        sigs.setdefault(sig.project_id, []).append(sig)
+    return {p.id: _count(p, reps.get(p.compound_id, []), sigs.get(p.id, []))[5] for p in projects}
 
 
 def acceptance_summary(project):

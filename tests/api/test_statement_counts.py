@@ -41,21 +41,23 @@ def statements_for(client, login, who, url):
     return sent, resp.json["data"]
 
 
-def assert_constant(client, login, build, size=len):
+def assert_constant(client, login, build, size=len, sizes=(1, 20)):
     """build(n, tag) makes a world with n items and returns (who, url) of the list to read; the list
-    must hold n items (size tells how to count them) and cost as many statements at 1 as at 20."""
+    must hold n items (size tells how to count them) and cost as many statements at 1 as at 20 (or
+    at the sizes given)."""
     seen = {}
-    for n in (1, 20):
+    small, large = sizes
+    for n in sizes:
         tag = f"sc{next(_worlds)}"
         who, url = build(n, tag)
         _db.session.commit()
         sent, data = statements_for(client, login, who, url)
         assert size(data) == n, (url, size(data), n)
         seen[n] = sent
-    assert len(seen[1]) == len(seen[20]), (
-        f"{len(seen[1])} statements for 1 item, {len(seen[20])} for 20; the 20-item request sent:\n"
-        + "\n".join(s.split("\n")[0][:160] for s in seen[20]))
-    return len(seen[1])
+    assert len(seen[small]) == len(seen[large]), (
+        f"{len(seen[small])} statements for {small} items, {len(seen[large])} for {large}; the {large}-item request sent:\n"
+        + "\n".join(s.split("\n")[0][:160] for s in seen[large]))
+    return len(seen[small])
 
 
 def compounds_of_one_street(n):
@@ -412,3 +414,47 @@ def test_a_projects_site_reports_cost_the_same_for_1_and_20(client, login):
         return f"{tag}-committee", f"/api/v1/projects/{project.id}/reports"
 
     assert_constant(client, login, build, size=lambda data: len(data["reports"]))
+
+
+def _projects_in_phases(comps, committee_of):
+    """One project per compound, the i-th in phase PHASES[i % 6] (survey .. evaluation), so the lists
+    ask each kind of next-phase condition: a needs survey linked, a representative who may sign."""
+    from app.models.projects import PHASES
+    from app.services import projects, surveys
+
+    for i, comp in enumerate(comps):
+        committee = committee_of(comp)
+        project = projects.create(committee, {"compound_id": comp.id, "title": f"改造{i}", "items": [], "budget_fen": 0})
+        phase = PHASES[i % 6]
+        if phase == "survey":
+            needs = surveys.create(committee, {"scope": {"type": "compound", "id": comp.id}, "kind": "needs",
+                                               "title": "需求调查", "closes_at": utcnow() + timedelta(days=3),
+                                               "questions": [{"kind": "text", "text": "您希望改造什么？"}]})
+            projects.link(committee, project.id, {"needs_survey_id": needs.id})
+        for p in PHASES[1:PHASES.index(phase) + 1]:
+            projects._enter(project, p, committee, "测试")
+        if phase == "acceptance":
+            factories.staff(f"rep{comp.id}-{i}", "representative", "compound", comp.id)
+
+
+def test_a_street_officers_projects_cost_the_same_for_1_and_20(client, login):
+    def build(n, tag):
+        comps, street = compounds_of_one_street(n)
+        factories.staff(f"{tag}-street", "street_officer", "street", street.id)
+        _projects_in_phases(comps, lambda comp: factories.staff(f"{tag}-c{comp.id}", "committee", "compound", comp.id))
+        return f"{tag}-street", "/api/v1/projects"
+
+    # 6 projects already wait for each kind of condition (one statement per kind, read when one asks)
+    assert_constant(client, login, build, sizes=(6, 20))
+
+
+def test_a_residents_projects_cost_the_same_for_1_and_20(client, login):
+    def build(n, tag):
+        comp, building = building_of(n, tag)
+        flat = building.units[0].flats[0]
+        factories.resident(f"{tag}-owner", flat)
+        committee = factories.staff(f"{tag}-committee", "committee", "compound", comp.id)
+        _projects_in_phases([comp] * n, lambda _: committee)
+        return f"{tag}-owner", f"/api/v1/projects?flat_id={flat.id}"
+
+    assert_constant(client, login, build, sizes=(6, 20))
