@@ -197,12 +197,6 @@ def _node(node_type, node_id):
     return name, chain, parents
 
 
-def _covers(role, chain):
-    if role.role == "admin":
-        return True
-    return role.scope_id is not None and chain.get(role.scope_type) == role.scope_id
-
-
 def visible_node(user, node_type, node_id):
     """The node's (name, chain, parents) when one of the user's roles covers it: a 403 for someone
     without a role that sees figures, a 404 for a node that is absent or outside every scope."""
@@ -211,7 +205,7 @@ def visible_node(user, node_type, node_id):
         raise ApiError(403, "forbidden", "统计数据仅限业委会、社区工作人员、街道和区住建干部查看",
                        {"allowed_roles": list(VIEWERS)})
     found = _node(node_type, node_id)
-    if found is None or not any(_covers(role, found[1]) for role in roles):
+    if found is None or not any(scopes.covers_chain(role, found[1]) for role in roles):
         raise ApiError(404, "not_found", NOT_FOUND)
     return found
 
