@@ -171,9 +171,17 @@ _SLOT = (
     .with_for_update()
 )
 _INSERT_BLOB, _INSERT_BALLOT = _blob.insert(), _ballot.insert()
-_SUPERSEDE = _ballot.update().where(_ballot.c.id == param("ballot_id")).values(status="superseded")
+_SUPERSEDE = _ballot.update().where(_ballot.c.id == param("replaced_id")).values(status="superseded")
 _ADVANCE_SLOT = _slot_t.update().where(_slot_t.c.id == param("slot_id")).values(
     ballot_id=param("new_ballot_id"), seq=param("new_seq"), head=param("new_head"))
+# MySQL/MariaDB: the ballot that counted superseded and the slot moved in one multi-table UPDATE (the
+# same two rows, already locked: the slot by _SLOT, the ballot by nobody else while the slot is held).
+_SUPERSEDE_AND_ADVANCE = _slot_t.update().where(
+    _slot_t.c.id == param("slot_id"), _ballot.c.id == param("replaced_id"),
+    _ballot.c.consultation_id == _slot_t.c.consultation_id,  # true of it; a join for SQLAlchemy's linter
+).values(
+    {_slot_t.c.ballot_id: param("new_ballot_id"), _slot_t.c.seq: param("new_seq"), _slot_t.c.head: param("new_head"),
+     _ballot.c.status: "superseded"})
 _ROLL_PERSON = db.select(_roll.c.person_key).where(_roll.c.consultation_id == param("consultation_id"),
                                                     _roll.c.flat_id == param("flat_id"))
 
@@ -281,9 +289,6 @@ def write_ballot(consultation_id, flat_id, person, channel, choice, *, user_id=N
     values["id"] = ballot_id = execute(_INSERT_BALLOT, values).inserted_primary_key[0]
     if status == "current":
         counted = ballot_id
-        if replaces is not None:
-            execute(_SUPERSEDE, {"ballot_id": replaces})
-            written(Ballot, replaces, status="superseded")
     ballot = SimpleNamespace(**values)  # the row as written: no ORM object to track on the hot path
     kind = "ballot" if channel == "online" else "paper_entered"
     _record(slot_id, seq, head, counted, kind, ballot, replaces=replaces)
@@ -292,14 +297,24 @@ def write_ballot(consultation_id, flat_id, person, channel, choice, *, user_id=N
 
 def _record(slot_id, seq, head, counted, kind, ballot, replaces=None, **extra):
     """The ballot's entry in its person's chain, after entry `seq` hashed `head`, and the slot moved
-    to it, counting `counted`: the one payload shape verification replays."""
+    to it, counting `counted`, the ballot it `replaces` (if any) superseded: the one payload shape
+    verification replays."""
     entry = audit.link(slot_chain(ballot.consultation_id, slot_id), seq + 1, head, kind, "ballot", ballot.id, {
         "ballot": ballot.id, "content_hash": ballot.content_hash, "person": ballot.person_key,
         "status": ballot.status, "replaces": replaces, **extra,
     })
     audit.write(entry)
-    db.session.connection().execute(_ADVANCE_SLOT, {"slot_id": slot_id, "new_ballot_id": counted,
-                                                    "new_seq": entry["seq"], "new_head": entry["hash"]})
+    connection = db.session.connection()
+    advance = {"slot_id": slot_id, "new_ballot_id": counted, "new_seq": entry["seq"], "new_head": entry["hash"]}
+    if replaces is None:
+        connection.execute(_ADVANCE_SLOT, advance)
+    elif connection.dialect.name == "mysql":
+        connection.execute(_SUPERSEDE_AND_ADVANCE, {**advance, "replaced_id": replaces})
+    else:  # SQLite updates one table at a time (and its statements cost no round trip)
+        connection.execute(_SUPERSEDE, {"replaced_id": replaces})
+        connection.execute(_ADVANCE_SLOT, advance)
+    if replaces is not None:
+        written(Ballot, replaces, status="superseded")
     written(VoteSlot, slot_id, ballot_id=counted, seq=entry["seq"], head=entry["hash"])
     current_app.logger.info("consultation %s %s ballot %s: %s", ballot.consultation_id, kind, ballot.id, ballot.status)
 
