@@ -22,13 +22,17 @@ def roster_import(path, compound, community, street, district, dry_run):
     """导入名册（.xlsx 或 .csv）：有任何错误则整表不导入。 Import a roster sheet, all rows or none."""
     from app.services.roster import RosterError, import_rows, read_sheet
 
+    done = 0
+
+    def progress(rows):  # the sheet is read as it is written, so its length is not known ahead
+        nonlocal done
+        done += rows
+        if done % 10000 == 0:
+            click.echo(f"已读取 {done} 行 rows read", err=True)
+
     try:
-        rows = list(read_sheet(path))
-        with click.progressbar(length=max(len(rows) - 1, 0), label="导入中 importing", show_pos=True) as bar:
-            report = import_rows(
-                rows, compound, community=community, street=street, district=district,
-                dry_run=dry_run, progress=bar.update,
-            )
+        report = import_rows(read_sheet(path), compound, community=community, street=street, district=district,
+                             dry_run=dry_run, progress=progress)
     except RosterError as exc:
         db.session.rollback()
         if len(exc.errors) > 1 or exc.errors[0].row:

@@ -115,6 +115,25 @@ _replay = _ballot.alias("replay")
 
 
 # The hot path's statements are built once: building a statement costs more than running it.
+_FIND_BLOB = (db.select(_blob.c.id).where(_blob.c.sha256 == param("sha256"), _blob.c.mimetype == param("mimetype"))
+              .order_by(_blob.c.id).limit(1))
+
+
+def store_image(raw, mimetype, digest=None, found=None):
+    """The id of the Blob holding an image: `found` (an id the caller looked up with _FIND_BLOB), or
+    the first stored with the same SHA-256 and mimetype, or a new one. One copy however many ballots
+    and pledges carry the image; two requests racing may each store one, two correct copies. Verify
+    hashes every blob a ballot or pledge points at against the SHA-256 that record carries, so a
+    shared blob is checked for each of them."""
+    digest = digest or hashlib.sha256(raw).hexdigest()
+    execute = db.session.connection().execute
+    if found is None:
+        found = execute(_FIND_BLOB, {"sha256": digest, "mimetype": mimetype}).scalar()
+    if found is not None:
+        return found
+    return execute(_INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
+
+
 def _checks_statement(with_replay):
     """What sign() checks, in one statement: the consultation row under the shared lock (only the
     columns the checks read), its roll-freeze entry (the frozen deadline and options), the caller's
@@ -134,6 +153,8 @@ def _checks_statement(with_replay):
                                      _binding.c.flat_id == db.func.coalesce(_roll.c.flat_id, param("flat_id")),
                                      _binding.c.status == "approved"))
     )
+    # The signature image stored already (one copy per content hash): its id, or NULL.
+    query = query.add_columns(_FIND_BLOB.scalar_subquery().label("blob_id"))
     if with_replay:
         query = query.add_columns(_replay.c.id.label("replay_id")).outerjoin(
             _replay, db.and_(_replay.c.consultation_id == _consultation.c.id, _replay.c.idempotency_key == param("key")))
@@ -150,19 +171,27 @@ _SLOT = (
     .with_for_update()
 )
 _INSERT_BLOB, _INSERT_BALLOT = _blob.insert(), _ballot.insert()
-_SUPERSEDE = _ballot.update().where(_ballot.c.id == param("ballot_id")).values(status="superseded")
+_SUPERSEDE = _ballot.update().where(_ballot.c.id == param("replaced_id")).values(status="superseded")
 _ADVANCE_SLOT = _slot_t.update().where(_slot_t.c.id == param("slot_id")).values(
     ballot_id=param("new_ballot_id"), seq=param("new_seq"), head=param("new_head"))
+# MySQL/MariaDB: the ballot that counted superseded and the slot moved in one multi-table UPDATE (the
+# same two rows, already locked: the slot by _SLOT, the ballot by nobody else while the slot is held).
+_SUPERSEDE_AND_ADVANCE = _slot_t.update().where(
+    _slot_t.c.id == param("slot_id"), _ballot.c.id == param("replaced_id"),
+    _ballot.c.consultation_id == _slot_t.c.consultation_id,  # true of it; a join for SQLAlchemy's linter
+).values(
+    {_slot_t.c.ballot_id: param("new_ballot_id"), _slot_t.c.seq: param("new_seq"), _slot_t.c.head: param("new_head"),
+     _ballot.c.status: "superseded"})
 _ROLL_PERSON = db.select(_roll.c.person_key).where(_roll.c.consultation_id == param("consultation_id"),
                                                     _roll.c.flat_id == param("flat_id"))
 
 
-def _sign_checks(user_id, consultation_id, flat_id, idempotency_key):
+def _sign_checks(user_id, consultation_id, flat_id, idempotency_key, digest, mimetype):
     """The checks' row (see _checks_statement); None when there is no such consultation."""
     _begin_immediate_on_sqlite()
     return db.session.execute(_CHECKS[bool(idempotency_key)], {
         "user_id": user_id, "flat_id": flat_id, "consultation_id": consultation_id, "key": idempotency_key,
-        "chain": chain_name(consultation_id),
+        "chain": chain_name(consultation_id), "sha256": digest, "mimetype": mimetype,
     }).first()
 
 
@@ -200,7 +229,7 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
     Idempotency-Key already used with the same request, the Ballot recorded then."""
     raw, mimetype = decode_image(signature, ("PNG",), SIGNATURE_MAX_BYTES, "签名")
     digest = hashlib.sha256(raw).hexdigest()
-    row = _sign_checks(user_id, consultation_id, flat_id, idempotency_key)
+    row = _sign_checks(user_id, consultation_id, flat_id, idempotency_key, digest, mimetype)
     if row is None or row.binding_id is None:
         raise ApiError(404, "not_found", "没有找到该征询，或您尚未绑定该房屋")
     if idempotency_key and row.replay_id is not None:
@@ -215,8 +244,7 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
     if binding_person(row.owner_id, flat_id) != row.person_key:
         raise ApiError(403, "not_roll_owner", "您绑定时核对的业主与本次征询名册登记的业主不一致，不能签署；"
                        "如房屋已过户，请新业主重新绑定，或联系网格员核实")
-    blob_id = db.session.connection().execute(
-        _INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
+    blob_id = store_image(raw, mimetype, digest, found=row.blob_id)
     return write_ballot(consultation_id, flat_id, row.person_key, "online", choice, user_id=user_id,
                         signature_id=blob_id, signature_sha256=digest, idempotency_key=idempotency_key)
 
@@ -261,9 +289,6 @@ def write_ballot(consultation_id, flat_id, person, channel, choice, *, user_id=N
     values["id"] = ballot_id = execute(_INSERT_BALLOT, values).inserted_primary_key[0]
     if status == "current":
         counted = ballot_id
-        if replaces is not None:
-            execute(_SUPERSEDE, {"ballot_id": replaces})
-            written(Ballot, replaces, status="superseded")
     ballot = SimpleNamespace(**values)  # the row as written: no ORM object to track on the hot path
     kind = "ballot" if channel == "online" else "paper_entered"
     _record(slot_id, seq, head, counted, kind, ballot, replaces=replaces)
@@ -272,14 +297,24 @@ def write_ballot(consultation_id, flat_id, person, channel, choice, *, user_id=N
 
 def _record(slot_id, seq, head, counted, kind, ballot, replaces=None, **extra):
     """The ballot's entry in its person's chain, after entry `seq` hashed `head`, and the slot moved
-    to it, counting `counted`: the one payload shape verification replays."""
+    to it, counting `counted`, the ballot it `replaces` (if any) superseded: the one payload shape
+    verification replays."""
     entry = audit.link(slot_chain(ballot.consultation_id, slot_id), seq + 1, head, kind, "ballot", ballot.id, {
         "ballot": ballot.id, "content_hash": ballot.content_hash, "person": ballot.person_key,
         "status": ballot.status, "replaces": replaces, **extra,
     })
     audit.write(entry)
-    db.session.connection().execute(_ADVANCE_SLOT, {"slot_id": slot_id, "new_ballot_id": counted,
-                                                    "new_seq": entry["seq"], "new_head": entry["hash"]})
+    connection = db.session.connection()
+    advance = {"slot_id": slot_id, "new_ballot_id": counted, "new_seq": entry["seq"], "new_head": entry["hash"]}
+    if replaces is None:
+        connection.execute(_ADVANCE_SLOT, advance)
+    elif connection.dialect.name == "mysql":
+        connection.execute(_SUPERSEDE_AND_ADVANCE, {**advance, "replaced_id": replaces})
+    else:  # SQLite updates one table at a time (and its statements cost no round trip)
+        connection.execute(_SUPERSEDE, {"replaced_id": replaces})
+        connection.execute(_ADVANCE_SLOT, advance)
+    if replaces is not None:
+        written(Ballot, replaces, status="superseded")
     written(VoteSlot, slot_id, ballot_id=counted, seq=entry["seq"], head=entry["hash"])
     current_app.logger.info("consultation %s %s ballot %s: %s", ballot.consultation_id, kind, ballot.id, ballot.status)
 
@@ -314,8 +349,7 @@ def enter_paper(user, consultation_id, flat_id, choice, photo, idempotency_key=N
     if person is None:
         raise ApiError(422, "not_on_roll", "该房屋不在本次征询范围内", {"flat_id": flat_id})
     digest = hashlib.sha256(raw).hexdigest()
-    blob_id = db.session.connection().execute(
-        _INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
+    blob_id = store_image(raw, mimetype, digest)
     return write_ballot(consultation.id, flat_id, person, "paper", choice, entered_by_id=user.id,
                         signature_id=blob_id, signature_sha256=digest, idempotency_key=idempotency_key)
 

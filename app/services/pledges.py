@@ -22,7 +22,8 @@ from app.models import Binding, Blob, Flat, PlanDue, PlanFlat, PlanPayment, Pled
 from app.models.contributions import METHODS
 from app.models.places import utcnow
 from app.services import audit, scopes
-from app.services.ballots import PAPER_STAFF, PHOTO_MAX_BYTES, SIGNATURE_MAX_BYTES, _receipt, binding_person, decode_image
+from app.services.ballots import (PAPER_STAFF, PHOTO_MAX_BYTES, SIGNATURE_MAX_BYTES, _receipt, binding_person,
+                                  decode_image, store_image)
 from app.services.plans import (CASHIERS, PLAN_WATCHERS, chain_name, ensure_accepting, lock, terms,
                                 visible_to_staff, yuan)
 
@@ -195,9 +196,7 @@ def sign(user, plan_id, flat_id, lines, signature, idempotency_key=None):
         raise ApiError(403, "not_roll_owner", "您绑定时核对的业主与本方案登记的业主不一致，不能签署；"
                        "如房屋已过户，请新业主重新绑定，或联系网格员核实")
     checked, total = check_lines(frozen, dues_of(plan.id, flat_id), paid_by_item(plan.id, flat_id), lines)
-    blob = Blob(sha256=digest, mimetype=mimetype, data=raw)
-    db.session.add(blob)
-    db.session.flush()
+    blob = SimpleNamespace(id=store_image(raw, mimetype, digest), sha256=digest)  # one copy per image
     return _write(plan, pf, "online", checked, total, user_id=user.id, signature=blob, key=idempotency_key)
 
 
@@ -263,9 +262,7 @@ def enter_paper(user, plan_id, flat_id, lines, photo, idempotency_key=None):
     if pf is None:
         raise ApiError(422, "not_on_roll", "该房屋不在本出资方案范围内", {"flat_id": flat_id})
     checked, total = check_lines(frozen, dues_of(plan.id, flat_id), paid_by_item(plan.id, flat_id), lines)
-    blob = Blob(sha256=digest, mimetype=mimetype, data=raw)
-    db.session.add(blob)
-    db.session.flush()
+    blob = SimpleNamespace(id=store_image(raw, mimetype, digest), sha256=digest)  # one copy per image
     return _write(plan, pf, "paper", checked, total, entered_by_id=user.id, signature=blob, key=idempotency_key)
 
 

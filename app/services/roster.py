@@ -1,12 +1,12 @@
 """Roster import: the flats of a compound from an .xlsx or .csv sheet, all rows or none."""
 import csv
-import io
 import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy import bindparam as param
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -60,13 +60,17 @@ class RowError:
 class RosterError(Exception):
     """The sheet cannot be imported; nothing was written."""
 
-    def __init__(self, errors):
+    def __init__(self, errors, total=None):
+        """errors: the first MAX_ERRORS errors; total: how many there are in all."""
+        total = total or len(errors)
         if len(errors) == 1 and errors[0].column == "文件":
             text = f"无法读取名册文件：{errors[0].message}；未导入任何数据"
+        elif total > len(errors):
+            text = f"名册有 {total} 处错误（以下列出前 {len(errors)} 处），未导入任何数据"
         else:
-            text = f"名册有 {len(errors)} 处错误，未导入任何数据"
+            text = f"名册有 {total} 处错误，未导入任何数据"
         super().__init__(text)
-        self.errors = errors
+        self.errors, self.total = errors, total
 
 
 def _file_error(message):
@@ -123,19 +127,17 @@ def read_sheet(path):
     elif ext in (".csv", ".txt"):
         if magic.startswith(ZIP_MAGIC):
             raise _file_error("这是一个 Excel（.xlsx）文件而不是 CSV，请把扩展名改回 .xlsx 后再导入")
-        with open(path, "rb") as fh:
-            raw = fh.read()
-        text = _decode(raw)
-        try:
-            rows = list(csv.reader(io.StringIO(text, newline="")))
-        except csv.Error as exc:
-            raise _file_error(f"CSV 格式有误（{exc}），请在 Excel 中重新另存为 CSV（UTF-8）")
-        yield from enumerate(rows, start=1)
+        with open(path, encoding=_encoding(path), newline="") as fh:
+            try:
+                yield from enumerate(csv.reader(fh), start=1)
+            except csv.Error as exc:
+                raise _file_error(f"CSV 格式有误（{exc}），请在 Excel 中重新另存为 CSV（UTF-8）")
     else:
         raise _file_error(f"不支持的文件类型 {ext or '(无扩展名)'}，请使用 .xlsx 或 .csv")
 
 
 def _read_xlsx(path, magic):
+    """The first sheet's rows one at a time (openpyxl's read-only mode streams the XML)."""
     if not magic.startswith(ZIP_MAGIC):
         raise _file_error("不是有效的 .xlsx 文件（可能已损坏，或只是改了扩展名），请在 Excel 中重新“另存为” .xlsx 或 CSV")
     from openpyxl import load_workbook
@@ -147,29 +149,48 @@ def _read_xlsx(path, magic):
     try:
         if not wb.worksheets:
             raise _file_error("工作簿里没有工作表")
-        try:
-            rows = [list(values) for values in wb.worksheets[0].iter_rows(values_only=True)]
-        except Exception:  # noqa: BLE001
-            raise _file_error("无法读取这个 .xlsx 文件的内容（可能已损坏），请在 Excel 中重新“另存为” .xlsx 或 CSV")
+        rows = wb.worksheets[0].iter_rows(values_only=True)
+        number = 0
+        while True:
+            try:
+                values = next(rows, None)
+            except Exception:  # noqa: BLE001
+                raise _file_error("无法读取这个 .xlsx 文件的内容（可能已损坏），请在 Excel 中重新“另存为” .xlsx 或 CSV")
+            if values is None:
+                return
+            number += 1
+            yield number, list(values)
     finally:
         wb.close()
-    yield from enumerate(rows, start=1)
 
 
-def _decode(raw):
+def _encoding(path, chunk=1 << 20):
     """Chinese Excel writes CSV as GBK; others write UTF-8, with or without a BOM. A NUL byte is never
-    text a person typed: a binary file (or UTF-16) renamed .csv."""
-    if b"\x00" in raw:
-        raise _file_error("无法识别文件编码：文件含有二进制内容，不是 UTF-8 或 GBK 编码的文本 CSV"
-                          "（可能是其他格式的文件改了扩展名），请在 Excel 中另存为 CSV（UTF-8）或 .xlsx")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("gb18030")
-    except UnicodeDecodeError:
-        raise _file_error("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV")
+    text a person typed: a binary file (or UTF-16) renamed .csv. The file is read in chunks, so a
+    large sheet is never held whole."""
+    import codecs
+
+    def decodes(encoding):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        with open(path, "rb") as fh:
+            while block := fh.read(chunk):
+                if b"\x00" in block:
+                    raise _file_error("无法识别文件编码：文件含有二进制内容，不是 UTF-8 或 GBK 编码的文本 CSV"
+                                      "（可能是其他格式的文件改了扩展名），请在 Excel 中另存为 CSV（UTF-8）或 .xlsx")
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    return False
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    for encoding in ("utf-8-sig", "gb18030"):
+        if decodes(encoding):
+            return encoding
+    raise _file_error("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV")
 
 
 def _norm_header(text):
@@ -299,37 +320,40 @@ def parse_row(number, values, positions):
     return row, errors
 
 
-def check_sheet(rows):
-    """Every row checked; returns (clean rows with their numbers, all errors)."""
-    rows = iter(rows)
-    try:
-        _, header = next(rows)
-    except StopIteration:
-        raise RosterError([RowError(1, "表头", "表格是空的")])
-    positions = map_header(header)
-    clean, errors, seen, id_names, grids = [], [], {}, {}, {}
-    for number, values in rows:
-        row, row_errors = parse_row(number, values, positions)
+def place_key(row):
+    """One string for a flat's place in the sheet (a tuple of three strings would take twice the memory
+    of a 100,000-row sheet's keys)."""
+    return "\x1f".join((row["building"], row["unit"], row["room"]))
+
+
+class Checker:
+    """The checks that span rows (a room given twice, one ID number under two names, a building in two
+    grids), keeping of each row only what they compare."""
+
+    def __init__(self, positions):
+        self.positions = positions
+        self.seen, self.id_names, self.grids = {}, {}, {}
+
+    def check(self, number, values):
+        """One sheet row → (clean dict, [RowError]); blank rows give (None, [])."""
+        row, errors = parse_row(number, values, self.positions)
         if row is None:
-            continue
-        errors.extend(row_errors)
-        place = (row["building"], row["unit"], row["room"])
-        if all(place) and place in seen:
-            errors.append(RowError(number, "房号", f"房号重复：与第 {seen[place]} 行同为 {'/'.join(place)}"))
-        seen.setdefault(place, number)
+            return None, []
+        if row["building"] and row["unit"] and row["room"]:
+            first = self.seen.setdefault(place_key(row), number)
+            if first != number:
+                place = "/".join((row["building"], row["unit"], row["room"]))
+                errors.append(RowError(number, "房号", f"房号重复：与第 {first} 行同为 {place}"))
         if row["owner_id"] and row["owner_name"]:
-            first = id_names.setdefault(row["owner_id"], (row["owner_name"], number))
+            first = self.id_names.setdefault(row["owner_id"], (row["owner_name"], number))
             if first[0] != row["owner_name"]:
                 errors.append(RowError(number, "证件号", f"同一证件号在第 {first[1]} 行对应另一个姓名「{first[0]}」"))
         if row["grid"] and row["building"]:
-            first = grids.setdefault(row["building"], (row["grid"], number))
+            first = self.grids.setdefault(row["building"], (row["grid"], number))
             if first[0] != row["grid"]:
                 errors.append(RowError(number, COLUMNS["grid"][0], f"楼栋「{row['building']}」在第 {first[1]} 行属于网格"
                                                                    f"「{first[0]}」，这里却是「{row['grid']}」：一栋楼只能属于一个网格"))
-        clean.append((number, row))
-    if not clean and not errors:
-        errors.append(RowError(2, "表格", "没有任何数据行"))
-    return clean, errors
+        return row, errors
 
 
 # ---------------------------------------------------------------- writing
@@ -385,15 +409,45 @@ def resolve_compound(name, community=None, street=None, district=None, report=No
     return first_or_create(Compound, f"小区 {name}", name=name, community_id=community_obj.id)
 
 
+BATCH = 1000  # rows checked, then written together
+
+
 def import_rows(rows, compound_name, community=None, street=None, district=None, dry_run=False, progress=None):
-    """Check every row, then write all of them or none. Flushes; the caller commits (or rolls back)."""
-    clean, errors = check_sheet(rows)
-    if errors:
-        raise RosterError(errors[:MAX_ERRORS])
-    report = ImportReport(compound=compound_name, rows=len(clean), dry_run=dry_run)
-    compound = resolve_compound(compound_name, community, street, district, report)
-    _write(compound, clean, report, progress)
-    db.session.flush()
+    """Check every row and write the rows in batches as they are read, all of them or none: the first
+    bad row stops the writing (the rows after it are still checked, so that every error is reported by
+    row and column) and RosterError is raised at the end, for the caller to roll back what was written
+    in its transaction. Memory does not grow with the sheet beyond a few small values per row (the
+    places seen, the flats already stored). Flushes; the caller commits (or rolls back)."""
+    rows = iter(rows)
+    try:
+        _, header = next(rows)
+    except StopIteration:
+        raise RosterError([RowError(1, "表头", "表格是空的")])
+    checker = Checker(map_header(header))
+    report = ImportReport(compound=compound_name, dry_run=dry_run)
+    writer = Writer(resolve_compound(compound_name, community, street, district, report), report)
+    errors, total, batch = [], 0, []
+    for number, values in rows:
+        row, row_errors = checker.check(number, values)
+        if row is None:
+            continue
+        report.rows += 1
+        if row_errors:
+            total += len(row_errors)
+            errors.extend(row_errors[: MAX_ERRORS - len(errors)])
+        elif not total:
+            batch.append(row)
+            if len(batch) >= BATCH:
+                writer.write(batch)
+                batch = []
+        if progress:
+            progress(1)
+    if not report.rows and not total:
+        errors, total = [RowError(2, "表格", "没有任何数据行")], 1
+    if total:
+        raise RosterError(errors, total)
+    writer.write(batch)
+    writer.finish()
     return report
 
 
@@ -401,57 +455,151 @@ def import_file(path, compound_name, **kwargs):
     return import_rows(read_sheet(path), compound_name, **kwargs)
 
 
-def _write(compound, clean, report, progress):
-    # One query per level instead of one per flat: the whole compound's tree with its owners.
-    db.session.scalars(
-        db.select(Building)
-        .where(Building.compound_id == compound.id)
-        .options(selectinload(Building.units).selectinload(Unit.flats).selectinload(Flat.owner))
-    ).all()
-    buildings = {b.name: b for b in compound.buildings}
-    grids = {g.name: g for g in db.session.scalars(db.select(Grid).where(Grid.compound_id == compound.id))}
-    owner_changes = {}  # flat id → the owner the roster named before this import
-    units = {(b.name, u.name): u for b in compound.buildings for u in b.units}
-    flats = {(b.name, u.name, f.room): f for b in compound.buildings for u in b.units for f in u.flats}
-    by_key, by_contact = _known_owners(compound, clean)
+class _Owner:
+    """An owner as the import sees it: id None until inserted; dirty when a row changed it."""
 
-    for number, row in clean:
-        building = buildings.get(row["building"])
-        if building is None:
-            building = buildings[row["building"]] = Building(compound=compound, name=row["building"], scene=new_scene())
-            db.session.add(building)
-        if row["grid"]:
-            _put_in_grid(compound, building, row["grid"], grids, report)
-        unit = units.get((row["building"], row["unit"]))
-        if unit is None:
-            unit = units[(row["building"], row["unit"])] = Unit(building=building, name=row["unit"])
-            db.session.add(unit)
-        flat = flats.get((row["building"], row["unit"], row["room"]))
-        owner = _owner_for(row, by_key, by_contact, report, flat.owner if flat else None)
-        values = {
-            "floor": row["floor"],
-            "area": row["area"],
-            "area_source": row["area_source"],
-            "developer_held": row["developer_held"],
-        }
-        if flat is None:
-            flat = Flat(unit=unit, room=row["room"], owner=owner, **values)
-            db.session.add(flat)
-            report.flats_created += 1
-        else:
-            if flat.owner is not None and flat.owner is not owner:
-                owner_changes[flat.id] = flat.owner.id
-            changed = flat.owner is not owner or any(getattr(flat, k) != v for k, v in values.items())
-            for key, value in values.items():
-                setattr(flat, key, value)
-            flat.owner = owner
-            if changed:
-                report.flats_updated += 1
+    __slots__ = ("id", "name", "phone", "key", "dirty")
+
+    def __init__(self, id, name, phone, key):
+        self.id, self.name, self.phone, self.key, self.dirty = id, name, phone, key, False
+
+
+_flat_t, _owner_t = Flat.__table__, Owner.__table__
+_INSERT_OWNERS = _owner_t.insert().returning(_owner_t.c.id, sort_by_parameter_order=True)
+_UPDATE_OWNER = _owner_t.update().where(_owner_t.c.id == param("owner_id")).values(
+    name=param("new_name"), phone=param("new_phone"))
+_INSERT_FLAT = _flat_t.insert()
+_UPDATE_FLAT = _flat_t.update().where(_flat_t.c.id == param("flat_id")).values(
+    owner_id=param("new_owner_id"), floor=param("new_floor"), area=param("new_area"),
+    area_source=param("new_area_source"), developer_held=param("new_developer_held"))
+FLAT_VALUES = ("floor", "area", "area_source", "developer_held")
+
+
+class Writer:
+    """Writes checked rows into one compound, a batch at a time, with Core statements: flats and
+    owners are kept as plain values (ids, and what is compared), never as ORM objects; the few
+    buildings, units and grids are ORM rows."""
+
+    def __init__(self, compound, report):
+        self.compound, self.report = compound, report
+        buildings = db.session.scalars(db.select(Building).where(Building.compound_id == compound.id)
+                                       .options(selectinload(Building.units))).all()
+        self.buildings = {b.name: b for b in buildings}
+        self.units = {(b.name, u.name): u for b in buildings for u in b.units}
+        self.grids = {g.name: g for g in db.session.scalars(db.select(Grid).where(Grid.compound_id == compound.id))}
+        # The compound's flats: place → (id, owner id, floor, area, area source, developer held); and
+        # its owners without an ID key, by id (a flat's current owner) and by name and phone.
+        self.flats, self.keyless, self.by_contact, self.by_key = {}, {}, {}, {}
+        query = (
+            db.select(Building.name, Unit.name, Flat.room, Flat.id, Flat.owner_id, *[getattr(Flat, k) for k in FLAT_VALUES],
+                      Owner.name, Owner.phone, Owner.owner_key)
+            .select_from(Flat).join(Unit, Flat.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
+            .outerjoin(Owner, Flat.owner_id == Owner.id).where(Building.compound_id == compound.id)
+            .order_by(Flat.id).execution_options(yield_per=2000)
+        )
+        for b, u, room, flat_id, owner_id, *values, name, phone, key in db.session.execute(query):
+            self.flats["\x1f".join((b, u, room))] = (flat_id, owner_id, *values)
+            if owner_id is not None and key is None:
+                owner = self.keyless.get(owner_id) or _Owner(owner_id, name, phone, None)
+                self.keyless[owner_id] = self.by_contact[(name, phone)] = owner
+        self.owner_changes = {}  # flat id → the owner the roster named before this import
+
+    def write(self, batch):
+        if not batch:
+            return
+        report, connection = self.report, db.session.connection()
+        for row in batch:  # the few new buildings, grids and units, flushed once for their ids
+            building = self.buildings.get(row["building"])
+            if building is None:
+                building = self.buildings[row["building"]] = Building(compound=self.compound, name=row["building"],
+                                                                      scene=new_scene())
+                db.session.add(building)
+            if row["grid"]:
+                _put_in_grid(self.compound, building, row["grid"], self.grids, report)
+            if (row["building"], row["unit"]) not in self.units:
+                unit = self.units[(row["building"], row["unit"])] = Unit(building=building, name=row["unit"])
+                db.session.add(unit)
+        db.session.flush()
+
+        keys = {owner_key(row["owner_id"]) for row in batch if row["owner_id"]} - self.by_key.keys()
+        if keys:
+            found = db.select(Owner.id, Owner.name, Owner.phone, Owner.owner_key).where(Owner.owner_key.in_(keys))
+            for owner_id, name, phone, key in db.session.execute(found):
+                self.by_key[key] = _Owner(owner_id, name, phone, key)
+        owners = [self._owner_for(row, self.flats.get(place_key(row))) for row in batch]
+        new = [o for o in dict.fromkeys(owners) if o is not None and o.id is None]
+        if new:
+            ids = connection.execute(_INSERT_OWNERS, [{"name": o.name, "phone": o.phone, "owner_key": o.key}
+                                                      for o in new]).scalars().all()
+            for owner, owner_id in zip(new, ids):
+                owner.id, owner.dirty = owner_id, False
+            report.owners_created += len(new)
+        changed = [o for o in dict.fromkeys(owners) if o is not None and o.dirty]
+        if changed:
+            connection.execute(_UPDATE_OWNER, [{"owner_id": o.id, "new_name": o.name, "new_phone": o.phone}
+                                               for o in changed])
+            for owner in changed:
+                owner.dirty = False
+
+        inserts, updates = [], []
+        for row, owner in zip(batch, owners):
+            owner_id = owner.id if owner is not None else None
+            values = tuple(row[k] for k in FLAT_VALUES)
+            known = self.flats.get(place_key(row))
+            if known is None:
+                inserts.append({"unit_id": self.units[(row["building"], row["unit"])].id, "room": row["room"],
+                                "owner_id": owner_id, **dict(zip(FLAT_VALUES, values))})
+                continue
+            flat_id, previous, *stored = known
+            if previous is not None and previous != owner_id:
+                self.owner_changes[flat_id] = previous
+            if previous != owner_id or tuple(stored) != values:
+                updates.append({"flat_id": flat_id, "new_owner_id": owner_id,
+                                **{f"new_{k}": v for k, v in zip(FLAT_VALUES, values)}})
             else:
                 report.flats_unchanged += 1
-        if progress:
-            progress(1)
-    report.bindings_ended = end_previous_owner_bindings(owner_changes, dry_run=report.dry_run)
+        if inserts:
+            connection.execute(_INSERT_FLAT, inserts)
+            report.flats_created += len(inserts)
+        if updates:
+            connection.execute(_UPDATE_FLAT, updates)
+            report.flats_updated += len(updates)
+
+    def finish(self):
+        """End the previous owners' bindings; the session forgets the flats and owners it had loaded
+        (they were written around it)."""
+        self.report.bindings_ended = end_previous_owner_bindings(self.owner_changes, dry_run=self.report.dry_run)
+        db.session.flush()
+        for obj in list(db.session.identity_map.values()):
+            if isinstance(obj, (Flat, Owner)):
+                db.session.expire(obj)
+
+    def _owner_for(self, row, flat):
+        """One person per ID key, or per name and phone: one buyer of several flats is one owner.
+        Without either, the flat's current owner of the same name stays its owner."""
+        if not row["owner_name"]:
+            return None
+        name, phone = row["owner_name"], row["owner_phone"]
+        if row["owner_id"]:
+            key = owner_key(row["owner_id"])
+            owner = self.by_key.get(key)
+            if owner is None:
+                owner = self.by_key[key] = _Owner(None, name, phone, key)
+            else:
+                owner.dirty |= owner.name != name or bool(phone and owner.phone != phone)
+                owner.name, owner.phone = name, phone or owner.phone
+            return owner
+        owner = self.by_contact.get((name, phone)) if phone else None
+        current = self.keyless.get(flat[1]) if flat is not None else None
+        if owner is None and current is not None and current.name == name:
+            owner = current
+            if phone and owner.phone != phone:
+                owner.phone, owner.dirty = phone, True
+        if owner is None:
+            owner = _Owner(None, name, phone, None)
+            if phone:
+                self.by_contact[(name, phone)] = owner
+        return owner
 
 
 def _put_in_grid(compound, building, grid_name, grids, report):
@@ -490,55 +638,6 @@ def end_previous_owner_bindings(owner_changes, dry_run=False):
             if not dry_run:
                 binding.status, binding.reason, binding.reviewed_at = "ended", OWNER_CHANGED, now
     return ended
-
-
-def _known_owners(compound, clean):
-    """Owners already stored that rows may refer to: by ID key anywhere, by name and phone in this compound."""
-    keys = {owner_key(row["owner_id"]) for _, row in clean if row["owner_id"]}
-    by_key = {}
-    for start in range(0, len(keys), 500):
-        chunk = list(keys)[start : start + 500]
-        for owner in db.session.scalars(db.select(Owner).where(Owner.owner_key.in_(chunk))):
-            by_key[owner.owner_key] = owner
-    by_contact = {}
-    for b in compound.buildings:
-        for u in b.units:
-            for f in u.flats:
-                if f.owner is not None and f.owner.owner_key is None:
-                    by_contact[(f.owner.name, f.owner.phone)] = f.owner
-    return by_key, by_contact
-
-
-def _owner_for(row, by_key, by_contact, report, current=None):
-    """One person per ID key, or per name and phone: one buyer of several flats is one owner.
-    Without either, the flat's current owner of the same name stays its owner."""
-    if not row["owner_name"]:
-        return None
-    if row["owner_id"]:
-        key = owner_key(row["owner_id"])
-        owner = by_key.get(key)
-        if owner is None:
-            owner = by_key[key] = Owner(owner_key=key, name=row["owner_name"], phone=row["owner_phone"])
-            db.session.add(owner)
-            report.owners_created += 1
-        else:
-            owner.name = row["owner_name"]
-            if row["owner_phone"]:
-                owner.phone = row["owner_phone"]
-        return owner
-    contact = (row["owner_name"], row["owner_phone"])
-    owner = by_contact.get(contact) if row["owner_phone"] else None
-    if owner is None and current is not None and current.owner_key is None and current.name == row["owner_name"]:
-        owner = current
-        if row["owner_phone"]:
-            owner.phone = row["owner_phone"]
-    if owner is None:
-        owner = Owner(name=row["owner_name"], phone=row["owner_phone"])
-        db.session.add(owner)
-        report.owners_created += 1
-        if row["owner_phone"]:
-            by_contact[contact] = owner
-    return owner
 
 
 def write_template(path):

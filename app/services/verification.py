@@ -217,17 +217,21 @@ def _verify_plan(plan, has_chain):
 
 def blobs_swapped(pairs, batch=500):
     """Ids of the blobs (of (blob id, sha256 recorded for it)) whose bytes no longer hash to what was
-    recorded, or that point nowhere: an image replaced behind the application's back."""
+    recorded, or that point nowhere: an image replaced behind the application's back. A blob shared by
+    several records (one copy per image) is read once and checked against each record's sha256."""
     import hashlib
 
     from app.models import Blob
 
-    expected = {blob_id: sha for blob_id, sha in pairs if blob_id is not None}
+    expected = {}
+    for blob_id, sha in pairs:
+        if blob_id is not None:
+            expected.setdefault(blob_id, set()).add(sha)
     found, ids = {}, sorted(expected)
     for start in range(0, len(ids), batch):
         for blob_id, data in db.session.execute(db.select(Blob.id, Blob.data).where(Blob.id.in_(ids[start:start + batch]))):
             found[blob_id] = hashlib.sha256(data).hexdigest()
-    return [blob_id for blob_id in ids if found.get(blob_id) != expected[blob_id]]
+    return [blob_id for blob_id in ids if expected[blob_id] != {found.get(blob_id)}]
 
 
 def _pledge_named(pledge, what):

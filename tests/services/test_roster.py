@@ -388,3 +388,39 @@ def test_a_street_name_shared_by_two_districts_needs_the_district(db, tmp_path):
     assert "--district" in caught.value.errors[0].message
     report = import_file(path, "丙小区", community="甲社区", street="东塘街道", district="雨花区")
     assert report.places_created == ["小区 丙小区"]
+
+
+def test_a_bad_row_after_written_batches_leaves_nothing(db, tmp_path, monkeypatch):
+    """With batches of 2 rows, is a sheet whose last row is bad refused after its first batches were written, and nothing left behind once rolled back, every error still named?"""
+    import app.services.roster as roster
+
+    monkeypatch.setattr(roster, "BATCH", 2)
+    import_file(write_csv(tmp_path / "a.csv", GOOD[:2]), "阳光里小区", **PLACE)
+    db.session.commit()
+    before = snapshot()
+    rows = [r[:] for r in GOOD] + [BROKEN[3][0], BROKEN[13][0]]
+    rows[0][4] = "99.99"  # written in the first batch, before the bad rows are read
+    with pytest.raises(RosterError) as caught:
+        import_file(write_csv(tmp_path / "b.csv", rows), "阳光里小区", **PLACE)
+    db.session.rollback()
+    assert [(e.row, e.column) for e in caught.value.errors] == [(7, "楼层"), (8, "业主电话")]
+    assert snapshot() == before
+
+
+def test_one_owner_across_batches_and_many_errors_counted(db, tmp_path, monkeypatch):
+    """With batches of 2 rows, is one ID number in the first and last batch still one owner (updated in place), and are errors beyond the listed ones counted in the message?"""
+    import app.services.roster as roster
+
+    monkeypatch.setattr(roster, "BATCH", 2)
+    rows = [r[:] for r in GOOD] + [["3栋", "1单元", "101", "1", "50", "实测", "王秀英", "13900009999", "430111195503120021", ""]]
+    report = import_file(write_csv(tmp_path / "a.csv", rows), "阳光里小区", **PLACE)
+    db.session.commit()
+    assert (report.flats_created, report.owners_created) == (6, 3)
+    wang = flat("3栋", "1单元", "101").owner
+    assert wang is flat("1栋", "1单元", "201").owner and wang.phone == "13900009999"
+    monkeypatch.setattr(roster, "MAX_ERRORS", 3)
+    bad = [["9栋", "1单元", str(100 + i), "一", "70", "实测", "某", "", "", ""] for i in range(5)]
+    with pytest.raises(RosterError) as caught:
+        import_file(write_csv(tmp_path / "b.csv", bad), "阳光里小区", **PLACE)
+    assert len(caught.value.errors) == 3 and caught.value.total == 5
+    assert "5 处错误" in str(caught.value) and "前 3 处" in str(caught.value)
