@@ -119,15 +119,19 @@ _FIND_BLOB = (db.select(_blob.c.id).where(_blob.c.sha256 == param("sha256"), _bl
               .order_by(_blob.c.id).limit(1))
 
 
-def store_image(raw, mimetype, digest=None, found=None):
-    """The id of the Blob holding an image: `found` (an id the caller looked up with _FIND_BLOB), or
-    the first stored with the same SHA-256 and mimetype, or a new one. One copy however many ballots
+NOT_LOOKED_UP = object()
+
+
+def store_image(raw, mimetype, digest=None, found=NOT_LOOKED_UP):
+    """The id of the Blob holding an image: `found` (what the caller's own lookup with _FIND_BLOB
+    gave: an id, or None for no such image yet), or the first stored with the same SHA-256 and
+    mimetype, or a new one. One copy however many ballots
     and pledges carry the image; two requests racing may each store one, two correct copies. Verify
     hashes every blob a ballot or pledge points at against the SHA-256 that record carries, so a
     shared blob is checked for each of them."""
     digest = digest or hashlib.sha256(raw).hexdigest()
     execute = db.session.connection().execute
-    if found is None:
+    if found is NOT_LOOKED_UP:
         found = execute(_FIND_BLOB, {"sha256": digest, "mimetype": mimetype}).scalar()
     if found is not None:
         return found

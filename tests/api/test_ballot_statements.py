@@ -93,6 +93,9 @@ def test_signing_again_takes_few_statements(client, login, place):
     with Statements(_db.engine) as again:
         sign(client, headers, cid, flat_id, choice="disagree")
     assert sum("INTO blob" in x for x in first.seen) == 1, first.seen
+    # the image looked up once, in the checks' statement: no lookup of its own before the insert
+    assert not any(x.startswith("SELECT SELECT blob.id") for x in first.seen), first.seen
+    assert len(first.seen) <= 7, "\n".join(first.seen)  # token, checks, blob, slot, ballot, entry, slot moved
     assert not any("INTO blob" in x for x in again.seen), again.seen
     limit = 6 if _db.engine.dialect.name == "mysql" else 7
     assert len(again.seen) <= limit, "\n".join(again.seen)
