@@ -313,7 +313,7 @@ def main():
     from app import create_app
     from app.extensions import db
     from app.models import Consultation
-    from app.services.consultations import live_tally
+    from app.services.consultations import live_tally, pending_flats
     from app.services.verification import verify
     from app.wechat.emulator import start_in_thread
     from config import DevelopmentConfig
@@ -457,6 +457,16 @@ def main():
                   f"participation {result['participation']['persons']} persons "
                   f"(goal < {TALLY_GOAL_MS} ms: {'met' if median < TALLY_GOAL_MS else 'NOT met'})")
             assert result["participation"]["persons"] == args.ballots
+            pending_times, pending = [], None
+            for _ in range(args.runs):  # the door-visit list of the same compound, for the admin
+                db.session.remove()
+                consultation, viewer = db.session.get(Consultation, cid), db.session.merge(admin)
+                t0 = time.perf_counter()
+                pending = pending_flats(viewer, consultation)
+                pending_times.append(1000 * (time.perf_counter() - t0))
+            print(f"pending_flats ({dialect}): median {statistics.median(pending_times):.1f} ms of {args.runs} runs "
+                  f"(max {max(pending_times):.1f}) for {len(pending)} flats without a counted ballot: "
+                  f"{statistics.median(pending_times) / median:.2f} x the tally")
             if median >= TALLY_GOAL_MS or args.profile:
                 profile = cProfile.Profile()
                 db.session.remove()
