@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static", static_url_path="/static")
+bp.enable_openapi = False  # pages, not API operations: APIFlask leaves them out of /api/v1/openapi.json
 csrf = CSRFProtect()
 
 

@@ -8,7 +8,7 @@
       var names = rows.map(function (r) { return r.name; });
       var answered = rows.map(function (r) { return r.answered; });
       var missing = rows.map(function (r) { return r.flats - r.answered; });
-      var c = echarts.init(el, null, { renderer: "svg" });
+      var c = echarts.init(el);
       c.setOption({
         animation: false,
         tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
@@ -17,8 +17,8 @@
         xAxis: { type: "category", data: names, axisLabel: { interval: 0, rotate: names.length > 12 ? 40 : 0 } },
         yAxis: { type: "value", minInterval: 1 },
         series: [
-          { name: "已表决（户）", type: "bar", stack: "f", data: answered, itemStyle: { color: "#0b6e4f" } },
-          { name: "未表决（户）", type: "bar", stack: "f", data: missing, itemStyle: { color: "#d9e2ec" } }
+          { name: "已表决（户）", type: "bar", stack: "f", barMaxWidth: 56, data: answered, itemStyle: { color: "#0b6e4f" } },
+          { name: "未表决（户）", type: "bar", stack: "f", barMaxWidth: 56, data: missing, itemStyle: { color: "#d9e2ec" } }
         ]
       });
       window.addEventListener("resize", function () { c.resize(); });
