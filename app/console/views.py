@@ -96,6 +96,14 @@ def _beijing(value):
     return beijing(value)[:16] if value else "—"
 
 
+@bp.app_template_filter("iso_beijing")
+def _iso_beijing(text):
+    """An API view's "2026-11-28T07:11:00Z" as Beijing wall time to the minute."""
+    from datetime import datetime
+
+    return _beijing(datetime.fromisoformat(text.rstrip("Z"))) if text else "—"
+
+
 @bp.app_template_filter("yuan")
 def _yuan(fen):
     return plans.yuan(fen or 0)

@@ -208,3 +208,46 @@ def test_a_grid_worker_sees_the_grid_and_nothing_of_another(page, client, login)
     pdf = pypdfium2.PdfDocument(io.BytesIO(resp.body()))
     assert len(pdf) == 1
     assert "1栋" in pdf[0].get_textpage().get_text_range() and "2栋" not in pdf[0].get_textpage().get_text_range()
+
+
+def test_a_paper_ballot_confirmed_beside_its_photo_and_a_binding_approved(page, client, login):
+    comp = factories.compound(buildings=(("1栋", 1, 2, 2),))
+    b1 = comp.buildings[0]
+    factories.grid(comp, [b1], "第一网格")
+    worker = factories.staff("paper-gw", "grid_worker", "grid", b1.grid_id)
+    factories.staff("paper-office", "community_staff", "community", comp.community_id)
+    c = factories.consultation(("compound", comp))
+    from app.services import ballots
+
+    paper = ballots.enter_paper(worker, c.id, b1.units[0].flats[0].id, "agree", factories.signature_png())
+    _db.session.commit()
+    flat = b1.units[0].flats[1]
+    asked = client.post("/api/v1/bindings", headers=login("paper-tenant"),
+                        json={"flat_id": flat.id, "relation": "tenant", "name": "租户甲"})
+    assert asked.status_code == 201 and asked.json["data"]["status"] == "pending"
+
+    dev_sign_in(page, "paper-gw")  # who entered it cannot confirm it
+    page.goto(f"/console/consultations/{c.id}/paper")
+    assert "须由另一位工作人员对照照片确认" in page.inner_text("main")
+    assert page.locator("button:has-text('确认')").count() == 0
+    page.click("text=退出")
+
+    dev_sign_in(page, "paper-office")
+    page.goto(f"/console/consultations/{c.id}/paper")
+    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    shot(page, "16-paper-ballot")
+    page.click("button:has-text('照片与录入一致，确认')")
+    page.wait_for_selector("text=有效（计入统计）")
+    _db.session.expire_all()
+    from app.models import Ballot
+
+    assert _db.session.get(Ballot, paper.id).status == "current"
+    page.click("nav >> text=绑定审核")
+    assert "租户甲" in page.inner_text("#pending-bindings")
+    shot(page, "17-bindings")
+    page.click("#pending-bindings button:has-text('通过')")
+    page.wait_for_selector("text=没有待审核的申请")
+    from app.models import Binding
+
+    _db.session.expire_all()
+    assert _db.session.get(Binding, asked.json["data"]["id"]).status == "approved"
