@@ -22,6 +22,7 @@ def create_app(config=None):
     os.makedirs(INSTANCE_DIR, exist_ok=True)
     register_extensions(app)
     register_blueprints(app)
+    register_console(app, cfg)
     register_errorhandlers(app)
     register_commands(app)
     return app
@@ -58,6 +59,14 @@ def register_blueprints(app):
 
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
+
+
+def register_console(app, cfg):
+    """The staff console at /console: its cookies (Secure in production) and CSRF on its forms."""
+    from app.console import init_app
+    from config import ProductionConfig
+
+    init_app(app, production=isinstance(cfg, type) and issubclass(cfg, ProductionConfig))
 
 
 def register_errorhandlers(app):

@@ -5,6 +5,7 @@ from app.api.auth import bp as auth
 from app.api.bindings import bp as bindings
 from app.api.buildings import bp as buildings
 from app.api.consultations import bp as consultations
+from app.api.console_tickets import bp as console_tickets
 from app.api.docs import bp as docs
 from app.api.evidence import bp as evidence
 from app.api.health import bp as health
@@ -20,4 +21,4 @@ from app.api.subscriptions import bp as subscriptions
 
 # inputs first: its <int:...> converter (ids 1 .. 2^31-1, else 422) must be there before any route.
 BLUEPRINTS = [inputs.bp, docs, health, auth, scan, bindings, buildings, consultations, evidence, notices,
-              plans, projects, surveys, works, stats, subscriptions, outbox]
+              plans, projects, surveys, works, stats, subscriptions, outbox, console_tickets]

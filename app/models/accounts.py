@@ -53,3 +53,20 @@ class AuthSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     user: Mapped[User] = relationship()
+
+
+class ConsoleTicket(db.Model):
+    """A one-time sign-in ticket of the staff console (/console): the page shows it as a QR code, a
+    staff member signed in to the mini-program confirms it, and the page that holds it is signed in
+    as that staff member, once, within two minutes. Only a hash of the ticket is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The console that asked, shown on the phone before confirming: browser and address, cut short.
+    client: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    confirmed_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]
+    user: Mapped[User | None] = relationship()

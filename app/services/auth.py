@@ -44,12 +44,19 @@ def login(code):
         user = User(openid=info["openid"], unionid=info.get("unionid"))
         db.session.add(user)
         db.session.flush()
+    token, expires_at = new_session(user)
+    return user, token, expires_at
+
+
+def new_session(user, seconds=None):
+    """A new session of the user: the token (returned once, stored hashed) and its expiry. The
+    mini-program's login and the staff console's sign-in (app/console) both start one here."""
     token = secrets.token_urlsafe(32)
-    ttl = timedelta(seconds=current_app.config["SESSION_TTL_SECONDS"])
+    ttl = timedelta(seconds=seconds or current_app.config["SESSION_TTL_SECONDS"])
     session = AuthSession(user=user, token_hash=_hash(token), expires_at=utcnow() + ttl)
     db.session.add(session)
     db.session.flush()
-    return user, token, session.expires_at
+    return token, session.expires_at
 
 
 # Built once: the token check runs on every request. One narrow read of the session: its user and

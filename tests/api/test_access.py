@@ -10,6 +10,11 @@ from tests import factories
 PUBLIC = {
     "/api/v1/scan/<scene>": "the scene is printed on the building's door; the answer holds rooms and floors only",
     "/api/v1/receipts/<code>": "a receipt code is the holder's proof; it shows a room and a choice, no names",
+    # The console's sign-in ticket is no one's object: whoever holds it stands at the console that shows
+    # it, and any staff member may sign that console in as themselves (residents 403, nobody 401:
+    # tests/console/test_tickets_and_forms.py). It is unguessable, two minutes long, used once.
+    "/api/v1/console-tickets/<ticket>": "a console's own QR code, confirmed by whoever is signing in at it",
+    "/api/v1/console-tickets/<ticket>/confirm": "a console's own QR code, confirmed by whoever is signing in at it",
 }
 
 

@@ -377,6 +377,14 @@ def test_every_operation_answers_what_its_schema_declares(app, db, client, check
     assert public["overall"]["mean"] == "21/5"
     check("get", f"/api/v1/surveys/{satisfaction['id']}/results.xlsx", headers=staff)
 
+    # the staff console's sign-in: a committee member's phone reads the scanned ticket and confirms it
+    from app.services import console_tickets
+
+    ticket, _ = console_tickets.issue("Chrome · 127.0.0.1")
+    _db.session.commit()
+    assert check("get", f"/api/v1/console-tickets/{ticket}", headers=staff)["data"]["state"] == "waiting"
+    assert check("post", f"/api/v1/console-tickets/{ticket}/confirm", headers=staff)["data"]["state"] == "confirmed"
+
     check("post", "/api/v1/auth/logout?all=1", headers=family)
 
     missed = sorted(check.operations() - check.checked)

@@ -126,5 +126,8 @@ Component({
     openBindings() {
       wx.navigateTo({ url: '/pages/staff/bindings/index' })
     },
+    openConsoleLogin() {
+      wx.navigateTo({ url: '/pages/staff/console-login/index' })
+    },
   },
 })
