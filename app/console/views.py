@@ -160,8 +160,11 @@ def login():
     """The QR code of a new one-time ticket; the page polls it until a phone confirms it."""
     if g.user is not None and scopes.roles_of(g.user):
         return redirect(url_for("console.dashboard"))
-    ticket, row = tickets.issue(_client())
-    session["ticket"] = ticket
+    ticket = session.get("ticket")  # a reload keeps its QR code while that one still waits
+    row = tickets.find(ticket)
+    if row is None or tickets.state(row) != "waiting":
+        ticket, row = tickets.issue(_client())
+        session["ticket"] = ticket
     return render_template("console/login.html", qr=_qr_data_uri(tickets.QR_PREFIX + ticket),
                            ticket=ticket, expires_at=row.expires_at, error=request.args.get("error"))
 

@@ -122,6 +122,19 @@ def end_publicities(app):
         return ended
 
 
+def purge_console_tickets(app):
+    """Delete the staff console's sign-in tickets that ended more than a day ago."""
+    from app.extensions import db
+    from app.services.console_tickets import purge
+
+    with app.app_context():
+        purged = purge()
+        db.session.commit()
+        if purged:
+            log.info("purged %d console tickets", purged)
+        return purged
+
+
 JOBS = [
     # (function, seconds between runs)
     (open_due_consultations, 60),
@@ -133,6 +146,7 @@ JOBS = [
     (dispatch_outbox, 30),
     (end_publicities, 60),
     (alert_thresholds, 300),
+    (purge_console_tickets, 3600),
     (daily_door_visits, 3600),  # acts from 08:00 Asia/Shanghai on, once a day (dedupe key daily:<user>:<date>)
 ]
 

@@ -33,6 +33,14 @@ def issue(client=""):
     return ticket, row
 
 
+def purge(now=None):
+    """Delete the tickets that ended (expired or used) more than a day ago: the table holds the last
+    day's sign-ins, not every visit to the sign-in page ever. Returns how many went."""
+    cutoff = (now or utcnow()) - timedelta(days=1)
+    return db.session.execute(db.delete(ConsoleTicket).where(ConsoleTicket.expires_at < cutoff)
+                              .execution_options(synchronize_session=False)).rowcount
+
+
 def find(ticket):
     """The ticket's row, or None (an unknown or malformed ticket)."""
     if not ticket or len(ticket) > 64:

@@ -88,3 +88,27 @@ def test_a_form_posted_without_its_token_is_refused_and_changes_nothing(app, cli
     assert client.post(f"/console/consultations/{c.id}/open", data={"csrf_token": token}).status_code == 302
     _db.session.expire_all()
     assert _db.session.get(type(c), c.id).status == "open"
+
+
+def test_a_reload_keeps_its_waiting_ticket_and_old_tickets_are_purged(app, client):
+    """Reloading the sign-in page shows the same QR code while it waits (no row per reload); a new one
+    once it expired; the scheduler's purge deletes tickets that ended more than a day ago."""
+    from app.jobs import JOBS, purge_console_tickets
+    from app.models.places import utcnow
+
+    first = _ticket(client)
+    assert _ticket(client) == first
+    assert _db.session.scalar(_db.select(_db.func.count(ConsoleTicket.id))) == 1
+    row = _db.session.scalar(_db.select(ConsoleTicket))
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    _db.session.commit()
+    second = _ticket(client)
+    assert second != first
+    assert _db.session.scalar(_db.select(_db.func.count(ConsoleTicket.id))) == 2
+    # The first ended two days ago: purged; the second (waiting) stays.
+    _db.session.execute(_db.update(ConsoleTicket).where(ConsoleTicket.id == row.id)
+                        .values(expires_at=utcnow() - timedelta(days=2)))
+    _db.session.commit()
+    assert purge_console_tickets in [job for job, _ in JOBS]
+    assert purge_console_tickets(app) == 1
+    assert _db.session.scalar(_db.select(_db.func.count(ConsoleTicket.id))) == 1
