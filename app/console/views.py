@@ -13,6 +13,7 @@ import qrcode
 from apiflask.exceptions import HTTPError
 from flask import Response, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import contains_eager
 from marshmallow import ValidationError
 
 from app.api.views import binding_view
@@ -246,9 +247,15 @@ def roster_compounds(user):
     roles = scopes.roles_of(user, *ROSTER_ROLES)
     if not roles:
         return []
-    query = (db.select(Compound).join(Community, Compound.community_id == Community.id)
-             .join(Street, Community.street_id == Street.id).order_by(Compound.id))
-    return [c for c in db.session.scalars(query) if any(scopes.covers_compound(r, c) for r in roles)]
+    columns = {"community": Compound.community_id, "street": Community.street_id, "district": Street.district_id}
+    terms = [db.true() if r.role == "admin" else columns[r.scope_type] == r.scope_id
+             for r in roles if r.role == "admin" or (r.scope_type in columns and r.scope_id is not None)]
+    if not terms:
+        return []
+    return db.session.scalars(  # chosen by the database, as scopes.covers_compound would choose them
+        db.select(Compound).join(Community, Compound.community_id == Community.id)
+        .join(Street, Community.street_id == Street.id).where(db.or_(*terms)).order_by(Compound.id)
+        .options(contains_eager(Compound.community))).all()
 
 
 # ---------------------------------------------------------------- dashboard
@@ -281,57 +288,57 @@ def dashboard():
 
 
 @bp.route("/roster", methods=["GET", "POST"])
+@committed
 def roster():
-    """Upload a sheet: 试导入 checks it and shows every error by row and column, writing nothing;
-    导入 writes all rows or none (app/services/roster.py does both)."""
-    from app.services.roster import COLUMNS, RosterError, import_rows, read_sheet
+    """Upload a sheet: 检查 checks it and shows every error by row and column, writing nothing;
+    导入 writes all rows or none (app/services/roster.py). Either runs as a job in a worker thread
+    (app/services/roster_jobs.py): the page goes to the job, which it polls until the outcome."""
+    from app.services import roster_jobs
+    from app.services.roster import COLUMNS
 
     choices = roster_compounds(g.user)
     if not choices:
         raise ApiError(403, "forbidden", "只有社区工作人员、街道或区住建干部可以导入名册")
-    outcome = {}
+    problem = None
     if request.method == "POST":
         compound = next((c for c in choices if str(c.id) == request.form.get("compound_id")), None)
         upload = request.files.get("sheet")
-        dry_run = request.form.get("action") != "import"
         if compound is None:
             raise ApiError(404, "not_found", "没有找到该小区，或它不在您的管辖范围内")
         if upload is None or not upload.filename:
-            outcome["errors"] = [{"row": "—", "column": "文件", "message": "请选择名册文件（.xlsx 或 .csv）"}]
+            problem = "请选择名册文件（.xlsx 或 .csv）"
         else:
-            outcome = _import(compound, upload, dry_run, import_rows, read_sheet, RosterError)
-        outcome["compound"] = compound
-        outcome["filename"] = upload.filename if upload else ""
-        outcome["dry_run"] = dry_run
-    return render_template("console/roster.html", compounds=choices, outcome=outcome,
+            try:
+                job = roster_jobs.create(g.user, compound, upload.filename, upload.read(),
+                                         dry_run=request.form.get("action") != "import")
+            except ApiError as exc:
+                if exc.extra_data.get("code") != "roster_busy":
+                    raise
+                problem = exc.message
+            else:
+                return redirect(url_for("console.roster_job", job_id=job.id))
+    return render_template("console/roster.html", compounds=choices, problem=problem,
                            columns=[v[0] + ("" if v[2] else "（可选）") for v in COLUMNS.values()])
 
 
-def _import(compound, upload, dry_run, import_rows, read_sheet, RosterError):
-    suffix = os.path.splitext(upload.filename)[1].lower()[:8] or ".csv"
-    fd, path = tempfile.mkstemp(suffix=suffix, prefix="console-roster-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            upload.save(out)
-        community = compound.community
-        street = community.street
-        report = import_rows(list(read_sheet(path)), compound.name, community=community.name, street=street.name,
-                             district=street.district.name if street.district_id else None, dry_run=dry_run)
-    except RosterError as exc:
-        db.session.rollback()
-        return {"errors": [{"row": e.row or "—", "column": e.column, "message": e.message} for e in exc.errors],
-                "message": str(exc)}
-    except Exception:
-        db.session.rollback()
-        raise
-    finally:
-        os.unlink(path)
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
-        current_app.logger.info("roster of compound %s imported by user %s from the console", compound.id, g.user.id)
-    return {"report": report, "summary": report.summary()}
+@bp.get("/roster/jobs/<int:job_id>")
+def roster_job(job_id):
+    """A roster job: running (the page polls it) or its outcome."""
+    from app.services import roster_jobs
+
+    job = roster_jobs.get(g.user, job_id)
+    return render_template("console/roster_job.html", job=roster_jobs.view(job),
+                           compound=db.session.get(Compound, job.compound_id))
+
+
+@bp.get("/roster/jobs/<int:job_id>/state")
+def roster_job_state(job_id):
+    """What htmx asks every second: the job's state, and its outcome once it ended."""
+    from app.services import roster_jobs
+
+    job = roster_jobs.get(g.user, job_id)
+    return render_template("console/_roster_job.html", job=roster_jobs.view(job),
+                           compound=db.session.get(Compound, job.compound_id))
 
 
 # ---------------------------------------------------------------- buildings, codes and posters

@@ -72,15 +72,18 @@ def test_roster_errors_by_row_and_column_then_a_good_sheet(page, tmp_path):
     assert any(r.startswith("3\t房号") for r in rows), rows
     assert any(r.startswith("4\t面积来源") for r in rows), rows
     assert _flats(comp.id) == before
+    assert "/console/roster/jobs/" in page.url  # the sheet went to a job; the page polled it
     shot(page, "03-roster-errors")
 
     good = tmp_path / "名册.csv"
     good.write_text(GOOD_ROSTER, encoding="utf-8")
+    page.click("text=返回名册导入")
     page.set_input_files("input[name=sheet]", str(good))
     page.click("button[value=check]")
     page.locator("#roster-report").wait_for()
     assert "检查通过（未写入）" in page.inner_text("#roster-report")
     assert _flats(comp.id) == before  # a dry run writes nothing
+    page.click("text=返回名册导入")
     page.set_input_files("input[name=sheet]", str(good))
     page.click("button[value=import]")
     page.wait_for_selector("#roster-report >> text=导入完成")
