@@ -292,8 +292,8 @@ def dashboard():
 def roster():
     """Upload a sheet: 检查 checks it and shows every error by row and column, writing nothing;
     导入 writes all rows or none (app/services/roster.py). Either runs as a job in a worker thread
-    (app/services/roster_jobs.py): the page goes to the job, which it polls until the outcome."""
-    from app.services import roster_jobs
+    (app/services/console_jobs.py): the page goes to the job, which it polls until the outcome."""
+    from app.services import console_jobs
     from app.services.roster import COLUMNS
 
     choices = roster_compounds(g.user)
@@ -309,36 +309,47 @@ def roster():
             problem = "请选择名册文件（.xlsx 或 .csv）"
         else:
             try:
-                job = roster_jobs.create(g.user, compound, upload.filename, upload.read(),
-                                         dry_run=request.form.get("action") != "import")
+                job = console_jobs.roster(g.user, compound, upload.filename, upload.read(),
+                                          dry_run=request.form.get("action") != "import")
             except ApiError as exc:
-                if exc.extra_data.get("code") != "roster_busy":
+                if exc.extra_data.get("code") != "job_busy":
                     raise
                 problem = exc.message
             else:
-                return redirect(url_for("console.roster_job", job_id=job.id))
+                return redirect(url_for("console.job", job_id=job.id))
     return render_template("console/roster.html", compounds=choices, problem=problem,
                            columns=[v[0] + ("" if v[2] else "（可选）") for v in COLUMNS.values()])
 
 
-@bp.get("/roster/jobs/<int:job_id>")
-def roster_job(job_id):
-    """A roster job: running (the page polls it) or its outcome."""
-    from app.services import roster_jobs
+@bp.get("/jobs/<int:job_id>")
+def job(job_id):
+    """A job of the console (a roster checked or imported, posters drawn): running (the page polls
+    it) or its outcome."""
+    from app.services import console_jobs
 
-    job = roster_jobs.get(g.user, job_id)
-    return render_template("console/roster_job.html", job=roster_jobs.view(job),
-                           compound=db.session.get(Compound, job.compound_id))
+    found = console_jobs.get(g.user, job_id)
+    return render_template("console/job.html", job=console_jobs.view(found),
+                           compound=db.session.get(Compound, found.compound_id))
 
 
-@bp.get("/roster/jobs/<int:job_id>/state")
-def roster_job_state(job_id):
+@bp.get("/jobs/<int:job_id>/state")
+def job_state(job_id):
     """What htmx asks every second: the job's state, and its outcome once it ended."""
-    from app.services import roster_jobs
+    from app.services import console_jobs
 
-    job = roster_jobs.get(g.user, job_id)
-    return render_template("console/_roster_job.html", job=roster_jobs.view(job),
-                           compound=db.session.get(Compound, job.compound_id))
+    found = console_jobs.get(g.user, job_id)
+    return render_template("console/_job.html", job=console_jobs.view(found),
+                           compound=db.session.get(Compound, found.compound_id))
+
+
+@bp.get("/jobs/<int:job_id>/file")
+def job_file(job_id):
+    from app.services import console_jobs
+
+    found = console_jobs.get(g.user, job_id)
+    if found.status != "done" or found.kind != "posters":
+        abort(404)
+    return _file(found.data, "application/pdf", found.filename)
 
 
 # ---------------------------------------------------------------- buildings, codes and posters
@@ -387,19 +398,25 @@ def building_poster(building_id):
     return _file(data, "application/pdf", f"{compound.name}-{building.name}-海报.pdf")
 
 
-@bp.get("/compounds/<int:compound_id>/posters.pdf")
-@committed
+@bp.post("/compounds/<int:compound_id>/posters")
 def compound_posters(compound_id):
-    """Every building of the compound the user may see, a page each."""
-    from app.services.posters import posters_pdf
+    """Every building of the compound the user may see, a page each: drawn by a job (a WeChat code
+    fetched per building), which the page polls until the PDF can be downloaded."""
+    from app.services import console_jobs
 
     mine = [b for b in visible_buildings(g.user) if b.compound_id == compound_id]
     if not mine:
         raise ApiError(404, "not_found", "没有找到该小区，或它不在您的管辖范围内")
-    compound = mine[0].compound
-    data = posters_pdf([(compound.name, b.name, qrcodes.code_png(b)) for b in mine],
-                       community_name=compound.community.name)
-    return _file(data, "application/pdf", f"{compound.name}-楼栋海报.pdf")
+    try:
+        found = console_jobs.posters(g.user, mine[0].compound, mine)
+    except ApiError as exc:
+        if exc.extra_data.get("code") != "job_busy":
+            raise
+        try:  # the user's own job still running: its page; someone else's: the 409 in words
+            found = console_jobs.get(g.user, exc.detail["job_id"])
+        except ApiError:
+            raise exc from None
+    return redirect(url_for("console.job", job_id=found.id))
 
 
 # ---------------------------------------------------------------- consultations

@@ -72,7 +72,7 @@ def test_roster_errors_by_row_and_column_then_a_good_sheet(page, tmp_path):
     assert any(r.startswith("3\t房号") for r in rows), rows
     assert any(r.startswith("4\t面积来源") for r in rows), rows
     assert _flats(comp.id) == before
-    assert "/console/roster/jobs/" in page.url  # the sheet went to a job; the page polled it
+    assert "/console/jobs/" in page.url  # the sheet went to a job; the page polled it
     shot(page, "03-roster-errors")
 
     good = tmp_path / "名册.csv"
@@ -203,8 +203,12 @@ def test_a_grid_worker_sees_the_grid_and_nothing_of_another(page, client, login)
     resp = page.request.post(f"/console/paper-ballots/{other_paper.id}/confirm")
     assert resp.status in (400, 403, 404)
     assert page.request.get(f"/console/paper-ballots/{mine_paper.id}/photo").status == 200
-    # The compound's poster PDF holds the grid's one building only.
-    resp = page.request.get(f"/console/compounds/{comp.id}/posters.pdf")
+    # The compound's poster PDF (drawn by a job the page polls) holds the grid's one building only.
+    page.goto("/console/buildings")
+    page.click("text=生成我的楼栋海报（PDF）")
+    page.wait_for_selector("#job-file")
+    shot(page, "15b-grid-posters-job")
+    resp = page.request.get(page.get_attribute("#job-file a.button", "href"))
     assert resp.status == 200
     import pypdfium2
 

@@ -1,4 +1,4 @@
-"""Roster sheets as jobs (app/services/roster_jobs.py), through the console without a browser: the
+"""Roster sheets and posters as jobs (app/services/console_jobs.py), through the console without a browser: the
 upload answers at once with the job's page, the job checks or imports in one transaction, only the
 staff member who uploaded it sees it, one job per compound at a time, a job whose process stopped
 is failed by the next look, and a job that breaks writes nothing."""
@@ -9,9 +9,9 @@ import pytest
 
 from app.extensions import db as _db
 from app.models import Building, Flat, Unit
-from app.models.jobs import RosterJob
+from app.models.jobs import ConsoleJob
 from app.models.places import utcnow
-from app.services import roster_jobs
+from app.services import console_jobs
 from tests import factories
 
 GOOD = ("楼栋,单元,房号,楼层,面积,面积来源,业主姓名,业主电话\n"
@@ -56,18 +56,18 @@ def test_an_upload_answers_at_once_and_the_job_imports_all_rows(client, office):
     token = sign_in(client, "rj-office")
     before = flats(office)
     answer = upload(client, token, office)
-    assert answer.status_code == 302 and "/console/roster/jobs/" in answer.headers["Location"]
+    assert answer.status_code == 302 and "/console/jobs/" in answer.headers["Location"]
     job_id = int(answer.headers["Location"].rsplit("/", 1)[1])
-    waiting = client.get(f"/console/roster/jobs/{job_id}").get_data(as_text=True)
+    waiting = client.get(f"/console/jobs/{job_id}").get_data(as_text=True)
     assert "排队中" in waiting and "hx-trigger=\"every 1s\"" in waiting
     assert flats(office) == before  # nothing written before the job runs
-    assert roster_jobs.run(job_id) == "done"
-    assert roster_jobs.run(job_id) is None  # claimed once
-    done = client.get(f"/console/roster/jobs/{job_id}/state").get_data(as_text=True)
+    assert console_jobs.run(job_id) == "done"
+    assert console_jobs.run(job_id) is None  # claimed once
+    done = client.get(f"/console/jobs/{job_id}/state").get_data(as_text=True)
     assert "导入完成" in done and "新增 2 户" in done and "every 1s" not in done
     assert flats(office) == before + 2
-    job = _db.session.get(RosterJob, job_id)
-    assert job.sheet is None and job.rows_read == 2  # the sheet (owners' names and phones) is not kept
+    job = _db.session.get(ConsoleJob, job_id)
+    assert job.data is None and job.done == 2  # the sheet (owners' names and phones) is not kept
 
 
 def test_only_the_uploader_sees_the_job_and_one_job_per_compound_at_a_time(app, client, office):
@@ -75,11 +75,11 @@ def test_only_the_uploader_sees_the_job_and_one_job_per_compound_at_a_time(app, 
     job_id = int(upload(client, token, office).headers["Location"].rsplit("/", 1)[1])
     second = upload(client, token, office, action="check")
     assert second.status_code == 200 and "正在检查或导入" in second.get_data(as_text=True)
-    assert _db.session.scalar(_db.select(_db.func.count(RosterJob.id))) == 1
+    assert _db.session.scalar(_db.select(_db.func.count(ConsoleJob.id))) == 1
     other = app.test_client()  # another officer of the same community, on another PC
     sign_in(other, "rj-other")
-    assert other.get(f"/console/roster/jobs/{job_id}").status_code == 404
-    assert other.get(f"/console/roster/jobs/{job_id}/state").status_code == 404
+    assert other.get(f"/console/jobs/{job_id}").status_code == 404
+    assert other.get(f"/console/jobs/{job_id}/state").status_code == 404
 
 
 def test_a_bad_sheet_is_reported_by_row_and_a_dry_run_writes_nothing(client, office):
@@ -87,24 +87,24 @@ def test_a_bad_sheet_is_reported_by_row_and_a_dry_run_writes_nothing(client, off
     before = flats(office)
     bad = GOOD.replace(b"80.00", b"eighty")
     job_id = int(upload(client, token, office, data=bad).headers["Location"].rsplit("/", 1)[1])
-    roster_jobs.run(job_id)
-    shown = client.get(f"/console/roster/jobs/{job_id}").get_data(as_text=True)
+    console_jobs.run(job_id)
+    shown = client.get(f"/console/jobs/{job_id}").get_data(as_text=True)
     assert "未写入任何数据" in shown and "面积" in shown
     job_id = int(upload(client, token, office, action="check").headers["Location"].rsplit("/", 1)[1])
-    roster_jobs.run(job_id)
-    assert "检查通过（未写入）" in client.get(f"/console/roster/jobs/{job_id}").get_data(as_text=True)
+    console_jobs.run(job_id)
+    assert "检查通过（未写入）" in client.get(f"/console/jobs/{job_id}").get_data(as_text=True)
     assert flats(office) == before
 
 
 def test_a_job_whose_process_stopped_is_failed_by_the_next_look_and_a_new_upload_goes(client, office):
     token = sign_in(client, "rj-office")
     job_id = int(upload(client, token, office).headers["Location"].rsplit("/", 1)[1])
-    _db.session.execute(_db.update(RosterJob).where(RosterJob.id == job_id).values(
+    _db.session.execute(_db.update(ConsoleJob).where(ConsoleJob.id == job_id).values(
         status="running", heartbeat_at=utcnow() - timedelta(hours=1)))
     _db.session.commit()
-    shown = client.get(f"/console/roster/jobs/{job_id}").get_data(as_text=True)
-    assert "导入中断" in shown and "未写入任何数据" in shown
-    assert roster_jobs.run(job_id) is None  # a failed job is never run afterwards
+    shown = client.get(f"/console/jobs/{job_id}").get_data(as_text=True)
+    assert "任务中断" in shown and "未写入任何数据" in shown
+    assert console_jobs.run(job_id) is None  # a failed job is never run afterwards
     assert upload(client, token, office).status_code == 302  # the compound is free again
 
 
@@ -121,6 +121,36 @@ def test_a_job_that_breaks_midway_writes_nothing(client, office, monkeypatch):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(roster.Writer, "write", write_then_break)
-    assert roster_jobs.run(job_id) == "failed"
-    assert "处理名册时出错" in client.get(f"/console/roster/jobs/{job_id}").get_data(as_text=True)
+    assert console_jobs.run(job_id) == "failed"
+    assert "处理时出错" in client.get(f"/console/jobs/{job_id}").get_data(as_text=True)
     assert flats(office) == before
+
+
+def test_a_compounds_posters_are_drawn_by_a_job_and_downloaded_by_their_requester(app, client, office):
+    import io
+
+    import pypdfium2
+
+    comp = factories.compound(buildings=(("1栋", 1, 1, 1), ("2栋", 1, 1, 1), ("3栋", 1, 1, 1)))
+    factories.staff("rj-poster", "community_staff", "community", comp.community_id)
+    _db.session.commit()
+    token = sign_in(client, "rj-poster")
+    answer = client.post(f"/console/compounds/{comp.id}/posters", data={"csrf_token": token})
+    assert answer.status_code == 302
+    job_id = int(answer.headers["Location"].rsplit("/", 1)[1])
+    waiting = client.get(f"/console/jobs/{job_id}").get_data(as_text=True)
+    assert "已生成 0 / 3 栋楼的海报" in waiting
+    assert client.get(f"/console/jobs/{job_id}/file").status_code == 404  # not yet
+    again = client.post(f"/console/compounds/{comp.id}/posters", data={"csrf_token": token})
+    assert again.headers["Location"].endswith(f"/console/jobs/{job_id}")  # the one running, not a second
+    assert console_jobs.run(job_id) == "done"
+    assert "下载" in client.get(f"/console/jobs/{job_id}/state").get_data(as_text=True)
+    pdf = client.get(f"/console/jobs/{job_id}/file")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    pages = pypdfium2.PdfDocument(io.BytesIO(pdf.data))
+    assert len(pages) == 3 and "2栋" in pages[1].get_textpage().get_text_range()
+    other = app.test_client()
+    sign_in(other, "rj-other")
+    assert other.get(f"/console/jobs/{job_id}/file").status_code == 404
+    # without the form's token: refused, no job
+    assert client.post(f"/console/compounds/{comp.id}/posters").status_code == 400
