@@ -115,7 +115,8 @@ def _globals():
     return {"me": user, "my_roles": [scopes.describe(r) for r in user.roles] if user else [],
             "dev_logins": dev_logins_allowed(), "can_roster": bool(user and scopes.roles_of(user, *ROSTER_ROLES)),
             "can_create": bool(user and scopes.roles_of(user, *consultation_service.CREATORS)),
-            "can_review": bool(user and scopes.roles_of(user, *binding_service.REVIEWERS))}
+            "can_review": bool(user and scopes.roles_of(user, *binding_service.REVIEWERS)),
+            "can_plans": bool(user and scopes.roles_of(user, *plans.PLAN_WATCHERS))}
 
 
 def dev_logins_allowed():
