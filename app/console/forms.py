@@ -49,3 +49,11 @@ def messages(exc):
             value = "、".join(str(v) for v in value)
         lines.append(f"{key}：{value}")
     return lines
+
+
+def place(name, compound):
+    """scope_names' "测试小区11栋" as "测试小区1 1栋": a space between the compound and the rest."""
+    name = name or ""
+    if compound and name.startswith(compound) and len(name) > len(compound):
+        return f"{compound} {name[len(compound):]}"
+    return name

@@ -8,7 +8,7 @@ from flask import Response, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from app.console import bp
-from app.console.forms import beijing_time, fen, messages, photo
+from app.console.forms import beijing_time, fen, messages, photo, place
 from app.console.views import _creatable_scopes, committed
 from app.errors import ApiError
 from app.extensions import db
@@ -35,7 +35,7 @@ def _opened(plan):
 
 
 def scope_name(plan):
-    return scope_names([plan]).get((plan.scope_type, plan.scope_id)) or ""
+    return place(scope_names([plan]).get((plan.scope_type, plan.scope_id)), plan.compound.name)
 
 
 @bp.get("/plans")

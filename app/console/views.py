@@ -104,6 +104,13 @@ def _iso_beijing(text):
     return _beijing(datetime.fromisoformat(text.rstrip("Z"))) if text else "—"
 
 
+@bp.app_template_filter("place")
+def _place(name, compound):
+    from app.console.forms import place
+
+    return place(name, compound)
+
+
 @bp.app_template_filter("yuan")
 def _yuan(fen):
     return plans.yuan(fen or 0)
