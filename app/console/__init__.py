@@ -30,5 +30,6 @@ def init_app(app, production=False):
     )
     csrf.init_app(app)
     from app.console import views  # noqa: F401  (routes)
+    from app.console import notices, plans, projects, surveys  # noqa: F401  (the other features' pages)
 
     app.register_blueprint(bp)

@@ -28,7 +28,7 @@ from app.services import ballots as ballot_service
 from app.services import bindings as binding_service
 from app.services import console_tickets as tickets
 from app.services import consultations as consultation_service
-from app.services import evidence, plans, qrcodes, scopes
+from app.services import evidence, notices, plans, projects, qrcodes, scopes
 from app.services import stats as stats_service
 from app.services.evidence import beijing, rule_lines
 from config import DEV_WECHAT_APPID
@@ -105,6 +105,13 @@ def _iso_beijing(text):
     return _beijing(datetime.fromisoformat(text.rstrip("Z"))) if text else "—"
 
 
+@bp.app_template_filter("place")
+def _place(name, compound):
+    from app.console.forms import place
+
+    return place(name, compound)
+
+
 @bp.app_template_filter("yuan")
 def _yuan(fen):
     return plans.yuan(fen or 0)
@@ -116,7 +123,11 @@ def _globals():
     return {"me": user, "my_roles": [scopes.describe(r) for r in user.roles] if user else [],
             "dev_logins": dev_logins_allowed(), "can_roster": bool(user and scopes.roles_of(user, *ROSTER_ROLES)),
             "can_create": bool(user and scopes.roles_of(user, *consultation_service.CREATORS)),
-            "can_review": bool(user and scopes.roles_of(user, *binding_service.REVIEWERS))}
+            "can_review": bool(user and scopes.roles_of(user, *binding_service.REVIEWERS)),
+            "can_plans": bool(user and scopes.roles_of(user, *plans.PLAN_WATCHERS)),
+            "can_projects": bool(user and scopes.roles_of(user, *projects.READERS)),
+            "can_surveys": bool(user and scopes.roles_of(user, *consultation_service.WATCHERS)),
+            "can_notices": bool(user and scopes.roles_of(user, *notices.WRITERS))}
 
 
 def dev_logins_allowed():
@@ -281,7 +292,22 @@ def dashboard():
         result = stats_service.stats(user, role.scope_type, role.scope_id)
         figures.append(result)
     return render_template("console/dashboard.html", compounds=compounds, consultations=open_consultations,
-                           plans=open_plans, figures=figures)
+                           plans=open_plans, figures=figures, work=_work(user))
+
+
+def _work(user):
+    """What waits in the other features: projects under way, open surveys, undelivered messages."""
+    from app.services import outbox, surveys
+
+    work = {}
+    if scopes.roles_of(user, *projects.READERS):
+        work["projects"] = sum(1 for p in projects.projects_for(user) if p.phase != "done")
+    if scopes.roles_of(user, *consultation_service.WATCHERS):
+        work["surveys"] = sum(1 for s in surveys.staff_surveys(user) if s.status == "open")
+    if scopes.roles_of(user, *outbox.READERS):
+        work["failed"] = len(outbox.visible(user, "failed", 1000))
+        work["notices"] = len(notices.staff_notices(user))
+    return work
 
 
 # ---------------------------------------------------------------- roster

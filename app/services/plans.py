@@ -121,7 +121,8 @@ def check_items(items, methods, labour_rate_fen):
         _invalid("items", "至少需要一个出资项目")
     keys = set()
     for index, item in enumerate(items, 1):
-        item.setdefault("key", f"item{index}")
+        if not item.get("key"):  # PlanIn loads an absent key as None
+            item["key"] = f"item{index}"
         if item["key"] in keys:
             _invalid("items", f"项目编号 {item['key']} 重复")
         keys.add(item["key"])

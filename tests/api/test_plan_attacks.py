@@ -902,3 +902,12 @@ def test_after_all_that_the_world_still_verifies(client, place):
     """The fixture's own writes are the application's: verify finds nothing (the attacks above
     wrote nothing; the tamper tests in tests/services/test_plan_audit.py edit behind its back)."""
     assert verification.verify() == []
+
+
+def test_items_sent_without_keys_are_numbered_item1_item2(client, place):
+    """PlanIn loads an absent key as None: the service numbers such items instead of calling them
+    all "None" (two of them were refused as a repeated key)."""
+    items = [{"name": "楼道粉刷", "cost_fen": 120_000, "standard": {"type": "fixed"}},
+             {"name": "屋面防水", "cost_fen": 80_000, "standard": {"type": "area"}, "required": False}]
+    data = _post(client, "/api/v1/plans", place["h"]["committee"], {**plan_body(("compound", place["a"])), "items": items})
+    assert [i["key"] for i in data["items"]] == ["item1", "item2"]
