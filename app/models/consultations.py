@@ -55,7 +55,7 @@ class RollEntry(db.Model):
     __table_args__ = (UniqueConstraint("consultation_id", "flat_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
-    flat_id: Mapped[int] = mapped_column(ForeignKey("flat.id"))
+    flat_id: Mapped[int] = mapped_column(ForeignKey("flat.id"), index=True)  # a resident's consultations
     person_key: Mapped[str] = mapped_column(String(32))
     area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     building_id: Mapped[int]

@@ -27,7 +27,8 @@ class SubscriptionQuota(db.Model):
 
 
 class OutboxMessage(db.Model):
-    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_message_subject", "subject", "status"))  # a door-visit list's unreachable flats
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16), default="subscribe")
