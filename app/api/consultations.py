@@ -126,7 +126,9 @@ def show(consultation_id, query):
         return ok(consultation_view(c))
     relation = db.session.scalar(db.select(Binding.relation).filter_by(
         user_id=current_user().id, flat_id=flat_id, status="approved"))
-    return ok(consultation_view(c, flat_id, relation or "staff"))
+    view = consultation_view(c, flat_id, relation or "staff")
+    view["cannot_sign"] = ballot_service.cannot_sign(current_user().id, c, flat_id) if relation else "工作人员请录入纸质表决票"
+    return ok(view)
 
 
 @bp.post("/consultations/<int:consultation_id>/open")

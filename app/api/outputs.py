@@ -157,6 +157,9 @@ class Binding(Schema):
     status_name = Text()
     reason = Text(nullable=True)
     created_at = Time()
+    level = Int(metadata={"description": "核验等级：1 名册核验；2 网格员当面核验"})
+    level_name = Text()
+    level_at = Time(nullable=True, metadata={"description": "当面核验的时间（等级 2）"})
 
 
 class StaffBinding(Binding):
@@ -210,6 +213,7 @@ class Rule(Schema):
     required_consent_flat_ids = Many(Integer())
     objection_veto = Bool()
     objection_notice_id = Integer(metadata={"description": "其异议计为明确反对的公示；未指定时没有这一项"})
+    required_level = Integer(metadata={"description": "线上签署所需的核验等级；仅在要求 2（网格员当面核验）时出现"})
 
 
 class Option(Schema):
@@ -260,6 +264,9 @@ class Consultation(Schema):
     answered = Boolean(metadata={"description": "仅在请求带 flat_id 时：该户是否已表决"})
     ballot = Nested(Ballot, allow_none=True, metadata={
         "description": "仅在请求带 flat_id 时：该户计入的票；家庭成员和租户在公布前看不到（null）"})
+    cannot_sign = String(allow_none=True, metadata={
+        "description": "仅在 GET /consultations/{id}?flat_id= 时：当前用户现在为什么不能为该户线上签署（null：可以签署），"
+                       "例如须网格员当面核验时说明如何联系网格员"})
 
 
 class ClosedConsultation(Consultation):

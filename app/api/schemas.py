@@ -60,6 +60,8 @@ class RuleIn(Schema):
     required_consent_flat_ids = List(Id(), load_default=[], validate=Length(0, 1000))
     objection_veto = Boolean(load_default=False)
     objection_notice_id = Id(load_default=None, metadata={"description": "其异议计为明确反对的公示（须同时启用 objection_veto）"})
+    required_level = Integer(load_default=1, validate=OneOf([1, 2], error="应为 1（名册核验）或 2（网格员当面核验）"),
+                             metadata={"description": "线上签署所需的核验等级：1 名册核验（默认）；2 须经网格员当面核验（如加装电梯）"})
 
 
 class ConsultationIn(Schema):

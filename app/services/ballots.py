@@ -17,7 +17,7 @@ from app.models import AuditEntry, Ballot, Binding, Blob, Consultation, RollEntr
 from app.models.consultations import slot_chain
 from app.models.places import utcnow
 from app.services import audit, scopes
-from app.services.consultations import (_begin_immediate_on_sqlite, chain_name, is_accepting, lock, terms,
+from app.services.consultations import (_begin_immediate_on_sqlite, chain_name, is_accepting, lock, speaks_for, terms,
                                         terms_from, visible_building_ids)
 
 SIGNATURE_MAX_BYTES = 200 * 1024
@@ -146,7 +146,8 @@ def _checks_statement(with_replay):
     query = (
         db.select(_consultation.c.status, _consultation.c.options,
                   *[c.label(f"freeze_{c.name}") for c in _freeze.c if c.name not in ("id", "created_at")],
-                  _binding.c.id.label("binding_id"), _binding.c.relation, _binding.c.owner_id, _roll.c.person_key)
+                  _binding.c.id.label("binding_id"), _binding.c.relation, _binding.c.owner_id, _binding.c.level,
+                  _roll.c.person_key)
         .select_from(_consultation)
         .outerjoin(_freeze, db.and_(_freeze.c.chain == param("chain"), _freeze.c.seq == 1,
                                     _freeze.c.subject_id == _consultation.c.id))
@@ -210,12 +211,6 @@ def _frozen(row):
     return terms_from(entry, row.options)
 
 
-def binding_person(owner_id, flat_id):
-    """The person of the roll a binding speaks for: the roster owner it was verified against, or, for
-    a flat with no owner on the roster, the flat itself (consultations.person_key's keys)."""
-    return f"owner:{owner_id}" if owner_id is not None else f"flat:{flat_id}"
-
-
 def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=None):
     """The online ballot of the owner signed in as user_id. The last online answer counts; a ballot
     already counted from the paper channel stands, and this one is kept as a conflict.
@@ -245,12 +240,55 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
         raise ApiError(403, "not_owner", "只有业主本人可以签署表决票；家庭成员和租户可以查看该户是否已表决")
     if row.person_key is None:
         raise ApiError(422, "not_on_roll", "该房屋不在本次征询范围内", {"flat_id": flat_id})
-    if binding_person(row.owner_id, flat_id) != row.person_key:
+    if not speaks_for(row.owner_id, flat_id, row.person_key):
         raise ApiError(403, "not_roll_owner", "您绑定时核对的业主与本次征询名册登记的业主不一致，不能签署；"
                        "如房屋已过户，请新业主重新绑定，或联系网格员核实")
+    ensure_level(frozen, row.level, flat_id)
     blob_id = store_image(raw, mimetype, digest, found=row.blob_id)
     return write_ballot(consultation_id, flat_id, row.person_key, "online", choice, user_id=user_id,
                         signature_id=blob_id, signature_sha256=digest, idempotency_key=idempotency_key)
+
+
+def required_level(frozen):
+    """The verification level the frozen rule asks of online signers (1 unless it says 2)."""
+    return frozen.rule.get("required_level", 1)
+
+
+def ensure_level(frozen, level, flat_id):
+    """403 in Chinese, saying why and how to reach level 2, when the frozen rule asks more than `level`."""
+    if (level or 1) < required_level(frozen):
+        from app.services.bindings import level_required_message
+
+        raise ApiError(403, "level_required", level_required_message(flat_id),
+                       {"required_level": required_level(frozen), "level": level or 1})
+
+
+def cannot_sign(user_id, consultation, flat_id):
+    """Why the signed-in user may not sign online for this flat now, in words; None when they may (the
+    checks sign() makes, so the page says so before the resident signs, as plans' cannot_pledge)."""
+    if consultation.status == "draft":
+        return "征询尚未开始"
+    try:
+        frozen = terms(consultation)
+    except ApiError as exc:
+        return exc.message
+    if not is_accepting(consultation, closes_at=frozen.closes_at):
+        return "征询已截止，不能再表决"
+    person = db.session.execute(_ROLL_PERSON, {"consultation_id": consultation.id, "flat_id": flat_id}).scalar()
+    if person is None:
+        return "该房屋不在本次征询范围内"
+    binding = db.session.scalar(db.select(Binding).filter_by(user_id=user_id, flat_id=flat_id, status="approved"))
+    if binding is None:
+        return "您尚未绑定该房屋"
+    if binding.relation != "owner":
+        return "只有业主本人可以签署表决票；家庭成员和租户可以查看该户是否已表决"
+    if not speaks_for(binding.owner_id, flat_id, person):
+        return "您绑定时核对的业主与本次征询名册登记的业主不一致，不能签署；如房屋已过户，请新业主重新绑定，或联系网格员核实"
+    if binding.level < required_level(frozen):
+        from app.services.bindings import level_required_message
+
+        return level_required_message(flat_id)
+    return None
 
 
 def _replayed(ballot_id, user_id, flat_id, choice, signature_sha256):

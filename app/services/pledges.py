@@ -22,8 +22,9 @@ from app.models import Binding, Blob, Flat, PlanDue, PlanFlat, PlanPayment, Pled
 from app.models.contributions import METHODS
 from app.models.places import utcnow
 from app.services import audit, scopes
-from app.services.ballots import (PAPER_STAFF, PHOTO_MAX_BYTES, SIGNATURE_MAX_BYTES, _receipt, binding_person,
+from app.services.ballots import (PAPER_STAFF, PHOTO_MAX_BYTES, SIGNATURE_MAX_BYTES, _receipt,
                                   decode_image, store_image)
+from app.services.consultations import speaks_for
 from app.services.plans import (CASHIERS, PLAN_WATCHERS, chain_name, ensure_accepting, lock, terms,
                                 visible_to_staff, yuan)
 
@@ -192,7 +193,7 @@ def sign(user, plan_id, flat_id, lines, signature, idempotency_key=None):
     ensure_accepting(plan, frozen)
     if binding.relation != "owner":
         raise ApiError(403, "not_owner", "只有业主本人（或其书面委托人）可以签署出资承诺；家庭成员和租户可以查看应缴金额")
-    if binding_person(binding.owner_id, flat_id) != pf.person_key:
+    if not speaks_for(binding.owner_id, flat_id, pf.person_key):
         raise ApiError(403, "not_roll_owner", "您绑定时核对的业主与本方案登记的业主不一致，不能签署；"
                        "如房屋已过户，请新业主重新绑定，或联系网格员核实")
     checked, total = check_lines(frozen, dues_of(plan.id, flat_id), paid_by_item(plan.id, flat_id), lines)
@@ -329,7 +330,7 @@ def owner_can_see(user, pledge):
     pf = db.session.scalar(db.select(PlanFlat).filter_by(plan_id=pledge.plan_id, flat_id=pledge.flat_id))
     for binding in db.session.scalars(db.select(Binding).filter_by(user_id=user.id, flat_id=pledge.flat_id,
                                                                  status="approved", relation="owner")):
-        if pf is not None and binding_person(binding.owner_id, pledge.flat_id) == pf.person_key:
+        if pf is not None and speaks_for(binding.owner_id, pledge.flat_id, pf.person_key):
             return True
     return False
 
@@ -355,7 +356,7 @@ def my_pledges(user):
         .where(Pledge.status != "unconfirmed").order_by(Pledge.id.desc()))
     seen, out = set(), []
     for pledge, person, owner_id in rows:
-        if pledge.id not in seen and binding_person(owner_id, pledge.flat_id) == person:
+        if pledge.id not in seen and speaks_for(owner_id, pledge.flat_id, person):
             seen.add(pledge.id)
             out.append(pledge)
     return out

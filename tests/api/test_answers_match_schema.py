@@ -140,6 +140,7 @@ def test_every_operation_answers_what_its_schema_declares(app, db, client, check
     assert "applicant" not in check("get", f"/api/v1/bindings/{waiting['id']}", headers=tenant)["data"]
     assert "applicant" in check("get", f"/api/v1/bindings/{waiting['id']}", headers=worker)["data"]
     check("post", f"/api/v1/bindings/{waiting['id']}/approve", headers=worker)
+    assert check("post", f"/api/v1/bindings/{waiting['id']}/confirm-in-person", headers=worker)["data"]["level"] == 2
     check("post", f"/api/v1/bindings/{refused['id']}/reject", headers=worker, json={"reason": "未能核实"})
     check("delete", f"/api/v1/bindings/{bound['binding']['id']}", headers=newcomer, json={"reason": "已搬走"})
 

@@ -1,0 +1,113 @@
+"""co-owners, written proxies and verification levels (issue 15): flat_co_owner (the owners of a flat
+after the first, in the roster's order); person_key widened to 128 characters on every table that
+holds one ("owners:12+40+77" outgrows 32); binding.level (1 roster match, 2 a grid worker confirmed the person
+in person), with who and when.
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-11-28 15:37:58.464858
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0016'
+down_revision = '0015'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('flat_co_owner',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('flat_id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['flat_id'], ['flat.id'], name=op.f('fk_flat_co_owner_flat_id_flat')),
+    sa.ForeignKeyConstraint(['owner_id'], ['owner.id'], name=op.f('fk_flat_co_owner_owner_id_owner')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_flat_co_owner')),
+    sa.UniqueConstraint('flat_id', 'owner_id', name=op.f('uq_flat_co_owner_flat_id_owner_id')),
+    sa.UniqueConstraint('flat_id', 'position', name=op.f('uq_flat_co_owner_flat_id_position'))
+    )
+    with op.batch_alter_table('flat_co_owner', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_flat_co_owner_owner_id'), ['owner_id'], unique=False)
+
+    with op.batch_alter_table('binding', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('level', sa.Integer(), server_default='1', nullable=False))
+        batch_op.add_column(sa.Column('level_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('level_at', sa.DateTime(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_binding_level_by_id_user'), 'user', ['level_by_id'], ['id'])
+
+    with op.batch_alter_table('ballot', schema=None) as batch_op:
+        batch_op.alter_column('person_key',
+               existing_type=sa.VARCHAR(length=32),
+               type_=sa.String(length=128),
+               existing_nullable=False)
+
+    with op.batch_alter_table('plan_flat', schema=None) as batch_op:
+        batch_op.alter_column('person_key',
+               existing_type=sa.VARCHAR(length=32),
+               type_=sa.String(length=128),
+               existing_nullable=False)
+
+    with op.batch_alter_table('pledge', schema=None) as batch_op:
+        batch_op.alter_column('person_key',
+               existing_type=sa.VARCHAR(length=32),
+               type_=sa.String(length=128),
+               existing_nullable=False)
+
+    with op.batch_alter_table('roll_entry', schema=None) as batch_op:
+        batch_op.alter_column('person_key',
+               existing_type=sa.VARCHAR(length=32),
+               type_=sa.String(length=128),
+               existing_nullable=False)
+
+    with op.batch_alter_table('vote_slot', schema=None) as batch_op:
+        batch_op.alter_column('person_key',
+               existing_type=sa.VARCHAR(length=32),
+               type_=sa.String(length=128),
+               existing_nullable=False)
+
+
+
+def downgrade():
+    with op.batch_alter_table('vote_slot', schema=None) as batch_op:
+        batch_op.alter_column('person_key',
+               existing_type=sa.String(length=128),
+               type_=sa.VARCHAR(length=32),
+               existing_nullable=False)
+
+    with op.batch_alter_table('roll_entry', schema=None) as batch_op:
+        batch_op.alter_column('person_key',
+               existing_type=sa.String(length=128),
+               type_=sa.VARCHAR(length=32),
+               existing_nullable=False)
+
+    with op.batch_alter_table('pledge', schema=None) as batch_op:
+        batch_op.alter_column('person_key',
+               existing_type=sa.String(length=128),
+               type_=sa.VARCHAR(length=32),
+               existing_nullable=False)
+
+    with op.batch_alter_table('plan_flat', schema=None) as batch_op:
+        batch_op.alter_column('person_key',
+               existing_type=sa.String(length=128),
+               type_=sa.VARCHAR(length=32),
+               existing_nullable=False)
+
+    with op.batch_alter_table('ballot', schema=None) as batch_op:
+        batch_op.alter_column('person_key',
+               existing_type=sa.String(length=128),
+               type_=sa.VARCHAR(length=32),
+               existing_nullable=False)
+
+    with op.batch_alter_table('binding', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_binding_level_by_id_user'), type_='foreignkey')
+        batch_op.drop_column('level_at')
+        batch_op.drop_column('level_by_id')
+        batch_op.drop_column('level')
+
+    # The table with its indexes (MariaDB refuses to drop the index its foreign key needs first).
+    op.drop_table('flat_co_owner')
