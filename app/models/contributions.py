@@ -112,6 +112,8 @@ class Pledge(db.Model):
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The written proxy (委托书) under which user_id signed for the owner; hashed only when set.
+    proxy_id: Mapped[int | None] = mapped_column(ForeignKey("proxy.id"))
     plan = relationship("ContributionPlan")
 
 

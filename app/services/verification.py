@@ -32,6 +32,9 @@ def verify():
     for name in sorted(chains - {chain_name(c) for c in consultations}):
         problems.append(Problem(name, "征询记录被删除，审计链仍在 / the consultation's row was deleted"))
     problems.extend(_verify_bindings(broken))
+    from app.services.proxies import verify as verify_proxies
+
+    problems.extend(verify_proxies(broken))
     problems.extend(_verify_plans(broken))
     problems.extend(_verify_projects(broken))
     from app.services.works import verify_works
