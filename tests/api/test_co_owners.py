@@ -63,6 +63,11 @@ def test_two_co_owners_sign_one_after_the_other_and_one_ballot_counts(client, lo
     ballots = _db.session.scalars(_db.select(Ballot).where(Ballot.consultation_id == c.id).order_by(Ballot.id)).all()
     assert [(b.user_id, b.status) for b in ballots] == [(b_user(b_jia), "superseded"), (b_user(b_yi), "current")]
     assert slot.ballot_id == ballots[1].id
+    from app.services.evidence import evidence_rows  # the evidence shows which co-owner signed, masked
+
+    signed = {r["ballot_id"]: (r["owner"], r["handled_by"]) for r in evidence_rows(c)}
+    assert signed[ballots[0].id][1] == f"共有人 {jia.name[0]}{'*' * (len(jia.name) - 1)} 本人线上签署"
+    assert signed[ballots[1].id][1].startswith("共有人 乙") and "、" in signed[ballots[1].id][0]
     tally = client.get(f"/api/v1/consultations/{c.id}/tally", headers=login("committee")).json["data"]
     assert (tally["roll"]["flats"], tally["roll"]["persons"]) == (6, 5)
     assert tally["participation"]["persons"] == 1 and tally["participation"]["area"] == "160.00"
