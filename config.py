@@ -118,6 +118,9 @@ class Config:
     OUTBOX_BACKOFF_SECONDS = int(_env("OUTBOX_BACKOFF_SECONDS", 60))
     # Residents of flats that have not answered are reminded this many hours before the deadline.
     REMINDER_HOURS_BEFORE = tuple(int(h) for h in _env("REMINDER_HOURS_BEFORE", "72,24").split(","))
+    # Written proxies (委托书) one user may hold at once covering one consultation (standing ones
+    # included; unconfirmed paper ones too): nobody collects votes (issue 15).
+    PROXY_MAX_PER_CONSULTATION = int(_env("PROXY_MAX_PER_CONSULTATION", 3))
     SESSION_TTL_SECONDS = int(_env("SESSION_TTL_SECONDS", 7 * 24 * 3600))
     QR_MODE = _env("QR_MODE", "wxacode")  # wxacode | url
     QR_URL_BASE = _env("QR_URL_BASE", "https://gongjian.example.cn/s/")

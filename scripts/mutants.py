@@ -159,7 +159,7 @@ MUTANTS = [
     Mutant("idempotency-body", BALLOTS,
            "if (replay.flat_id, replay.choice, replay.signature_sha256) != (flat_id, choice, signature_sha256):",
            "if False:", "a reused Idempotency-Key with another body returns the old ballot"),
-    Mutant("ballot-roll-person", BALLOTS, "if binding_person(row.owner_id, flat_id) != row.person_key:", "if False:",
+    Mutant("ballot-roll-person", BALLOTS, "if not speaks_for(row.owner_id, flat_id, row.person_key):", "if False:",
            "an owner binding not verified against the roll's person signs"),
     Mutant("ballot-owner-only", BALLOTS, 'if row.relation != "owner":', "if False:",
            "family members and tenants sign"),

@@ -13,6 +13,7 @@ from app.api.outbox import bp as outbox
 from app.api.notices import bp as notices
 from app.api.plans import bp as plans
 from app.api.projects import bp as projects
+from app.api.proxies import bp as proxies
 from app.api.stats import bp as stats
 from app.api.surveys import bp as surveys
 from app.api.works import bp as works
@@ -21,4 +22,4 @@ from app.api.subscriptions import bp as subscriptions
 
 # inputs first: its <int:...> converter (ids 1 .. 2^31-1, else 422) must be there before any route.
 BLUEPRINTS = [inputs.bp, docs, health, auth, scan, bindings, buildings, consultations, evidence, notices,
-              plans, projects, surveys, works, stats, subscriptions, outbox, console_tickets]
+              plans, proxies, projects, surveys, works, stats, subscriptions, outbox, console_tickets]

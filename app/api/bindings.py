@@ -100,3 +100,14 @@ def unbind(binding_id, body):
     binding = service.unbind(current_user(), binding_id, body["reason"])
     db.session.commit()
     return ok(binding_view(binding))
+
+
+@bp.post("/bindings/<int:binding_id>/confirm-in-person")
+@bp.auth_required(auth)
+@bp.doc(responses=answer(out.StaffBinding))
+def confirm_in_person(binding_id):
+    """A grid worker of the flat's grid (or community staff) confirms, having met the resident, who
+    they are: the binding reaches level 2 (网格员当面核验), needed where a consultation requires it."""
+    binding = service.confirm_in_person(current_user(), binding_id)
+    db.session.commit()
+    return ok(binding_view(binding, for_staff=True))

@@ -75,13 +75,22 @@ def _on_roll(consultation, flat_id):
 
 
 def _visible(consultation_id, flat_id=None, staff_roles=service.WATCHERS):
-    """Staff of the scope see any state; a resident sees it through a bound flat on its roll."""
+    """Staff of the scope see any state; a resident sees it through a bound flat on its roll, and a
+    written proxy through the flat whose owner it signs for."""
     c = service.get(consultation_id)
     if service.visible_to_staff(current_user(), c, staff_roles):
         return c
-    if flat_id is not None and c.status != "draft" and _resident_relation(flat_id) and _on_roll(c, flat_id):
-        return c
+    if flat_id is not None and c.status != "draft" and _on_roll(c, flat_id):
+        if _holds_proxy(c, flat_id) or _resident_relation(flat_id):
+            return c
     raise ApiError(404, "not_found", "没有找到该征询")
+
+
+def _holds_proxy(c, flat_id):
+    from app.services.proxies import covering
+
+    person = db.session.scalar(db.select(RollEntry.person_key).filter_by(consultation_id=c.id, flat_id=flat_id))
+    return covering(current_user().id, flat_id, person, consultation_id=c.id) is not None
 
 
 @bp.post("/consultations")
@@ -126,7 +135,18 @@ def show(consultation_id, query):
         return ok(consultation_view(c))
     relation = db.session.scalar(db.select(Binding.relation).filter_by(
         user_id=current_user().id, flat_id=flat_id, status="approved"))
-    return ok(consultation_view(c, flat_id, relation or "staff"))
+    cannot_sign, proxy = ballot_service.signing(current_user().id, c, flat_id)
+    if relation is None and proxy is None:
+        cannot_sign = "工作人员请录入纸质表决票"
+    # A proxy sees the choice counted for the owner's flat, as the owner would.
+    view = consultation_view(c, flat_id, "owner" if proxy is not None else relation or "staff")
+    view["cannot_sign"] = cannot_sign
+    if proxy is not None:
+        from app.services.proxies import owner_names
+
+        view["signing_for"] = {"proxy_id": proxy.id, "number": proxy.number,
+                               "owner": owner_names([proxy.person_key])[proxy.person_key]}
+    return ok(view)
 
 
 @bp.post("/consultations/<int:consultation_id>/open")

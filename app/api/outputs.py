@@ -157,6 +157,9 @@ class Binding(Schema):
     status_name = Text()
     reason = Text(nullable=True)
     created_at = Time()
+    level = Int(metadata={"description": "核验等级：1 名册核验；2 网格员当面核验"})
+    level_name = Text()
+    level_at = Time(nullable=True, metadata={"description": "当面核验的时间（等级 2）"})
 
 
 class StaffBinding(Binding):
@@ -210,6 +213,7 @@ class Rule(Schema):
     required_consent_flat_ids = Many(Integer())
     objection_veto = Bool()
     objection_notice_id = Integer(metadata={"description": "其异议计为明确反对的公示；未指定时没有这一项"})
+    required_level = Integer(metadata={"description": "线上签署所需的核验等级；仅在要求 2（网格员当面核验）时出现"})
 
 
 class Option(Schema):
@@ -236,6 +240,12 @@ class Ballot(Schema):
     recorded_at = Time()
 
 
+class SigningFor(Schema):
+    proxy_id = Int()
+    number = Text(metadata={"description": "委托编号"})
+    owner = Text(metadata={"description": "委托人（名册业主）的掩码姓名，共有人以“、”分隔"})
+
+
 class Consultation(Schema):
     id = Int()
     title = Text()
@@ -260,6 +270,11 @@ class Consultation(Schema):
     answered = Boolean(metadata={"description": "仅在请求带 flat_id 时：该户是否已表决"})
     ballot = Nested(Ballot, allow_none=True, metadata={
         "description": "仅在请求带 flat_id 时：该户计入的票；家庭成员和租户在公布前看不到（null）"})
+    signing_for = Nested(SigningFor, metadata={
+        "description": "仅在 GET /consultations/{id}?flat_id= 且当前用户凭书面委托为该户签署时：代签的是谁的票"})
+    cannot_sign = String(allow_none=True, metadata={
+        "description": "仅在 GET /consultations/{id}?flat_id= 时：当前用户现在为什么不能为该户线上签署（null：可以签署），"
+                       "例如须网格员当面核验时说明如何联系网格员"})
 
 
 class ClosedConsultation(Consultation):
@@ -1297,6 +1312,43 @@ def envelope(data, many=False, name=None):
     if name not in _ENVELOPES:
         _ENVELOPES[name] = Schema.from_dict({"data": field}, name=name)
     return _ENVELOPES[name]
+
+
+# ---------------------------------------------------------------- written proxies (委托书, issue 15)
+
+from app.models.proxies import CHANNELS as PROXY_CHANNELS  # noqa: E402
+from app.models.proxies import SCOPES as PROXY_SCOPES  # noqa: E402
+from app.models.proxies import STATUSES as PROXY_STATUSES  # noqa: E402
+
+
+class ProxyScope(Schema):
+    type = Enum(PROXY_SCOPES)
+    type_name = Text()
+    id = Int(nullable=True, metadata={"description": "征询或出资方案的 id；长期委托为 null"})
+    title = Text(nullable=True, metadata={"description": "征询或出资方案的标题"})
+
+
+class ProxyHolder(Schema):
+    user_id = Int()
+    name = Text(metadata={"description": "受托人的掩码姓名"})
+
+
+class Proxy(Schema):
+    id = Int()
+    number = Text(metadata={"description": "委托编号，如 WT7K3M…；证据表中代签的票写明此编号"})
+    flat = One(Flat)
+    owner = Text(metadata={"description": "委托人（名册业主）的掩码姓名，共有人以“、”分隔"})
+    proxy = One(ProxyHolder)
+    scope = One(ProxyScope)
+    channel = Enum(PROXY_CHANNELS)
+    channel_name = Text()
+    status = Enum(PROXY_STATUSES)
+    status_name = Text()
+    created_at = Time()
+    confirmed_at = Time(nullable=True)
+    revoked_at = Time(nullable=True)
+    role = Enum(["holder", "owner", "staff"], metadata={"description": "当前用户与此委托书的关系：受托人、委托业主、工作人员"})
+    can_revoke = Bool(metadata={"description": "当前用户现在能否撤销（业主或工作人员，截止前）"})
 
 
 def answer(data, many=False, status=200, description=None, name=None):

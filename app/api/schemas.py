@@ -60,6 +60,8 @@ class RuleIn(Schema):
     required_consent_flat_ids = List(Id(), load_default=[], validate=Length(0, 1000))
     objection_veto = Boolean(load_default=False)
     objection_notice_id = Id(load_default=None, metadata={"description": "其异议计为明确反对的公示（须同时启用 objection_veto）"})
+    required_level = Integer(load_default=1, validate=OneOf([1, 2], error="应为 1（名册核验）或 2（网格员当面核验）"),
+                             metadata={"description": "线上签署所需的核验等级：1 名册核验（默认）；2 须经网格员当面核验（如加装电梯）"})
 
 
 class ConsultationIn(Schema):
@@ -87,6 +89,36 @@ class PaperBallotIn(Schema):
     flat_id = Id(required=True)
     choice = String(required=True, validate=Length(1, 32))
     photo = String(required=True)  # size and format: ballots.decode_image (413, 422)
+
+
+# ---------------------------------------------------------------- written proxies (委托书, issue 15)
+
+
+class ProxyScopeIn(Schema):
+    type = String(required=True, validate=OneOf(["consultation", "plan", "standing"],
+                  error="应为 consultation（一次征询）、plan（一个出资方案）或 standing（长期，直至撤销）"))
+    id = Id(load_default=None, metadata={"description": "征询或出资方案的 id；standing 时不填"})
+
+
+class ProxyIn(Schema):
+    flat_id = Id(required=True, metadata={"description": "委托人（业主）绑定的房屋"})
+    proxy_user_id = Id(required=True, metadata={"description": "受托人的用户编号（受托人在“我的”页可见）"})
+    proxy_name = String(required=True, validate=Length(1, 32),
+                        metadata={"description": "受托人姓名，须与其绑定房屋时填写的一致（防止输错编号）"})
+    scope = Nested(ProxyScopeIn, required=True)
+    signature = String(required=True, metadata={"description": "委托人手写签名，PNG（base64）"})
+
+
+class PaperProxyIn(Schema):
+    flat_id = Id(required=True, metadata={"description": "委托人的房屋"})
+    proxy_user_id = Id(required=True, metadata={"description": "受托人的用户编号"})
+    proxy_name = String(required=True, validate=Length(1, 32), metadata={"description": "受托人姓名（与其绑定信息一致）"})
+    scope = Nested(ProxyScopeIn, required=True)
+    photo = String(required=True, metadata={"description": "签字的纸质委托书照片，JPEG 或 PNG（base64）"})
+
+
+class ProxyQuery(Schema):
+    flat_id = Id(load_default=None, in_query=True, metadata={"description": "某户的委托书（该户业主、本范围工作人员）"})
 
 
 # ---------------------------------------------------------------- contribution plans

@@ -1,5 +1,5 @@
 """How objects look in answers: minimal personal data, phones masked (DESIGN.md §7)."""
-from app.models.bindings import RELATIONS, STATUSES
+from app.models.bindings import LEVELS, RELATIONS, STATUSES
 from app.services.privacy import mask_name, mask_phone
 
 
@@ -36,6 +36,9 @@ def binding_view(binding, for_staff=False):
         "status_name": STATUSES[binding.status],
         "reason": binding.reason,
         "created_at": binding.created_at.isoformat() + "Z",
+        "level": binding.level or 1,
+        "level_name": LEVELS[binding.level or 1],
+        "level_at": binding.level_at.isoformat() + "Z" if binding.level_at else None,
     }
     if for_staff:
         owner = binding.flat.owner

@@ -11,6 +11,9 @@ RELATIONS = {"owner": "业主", "family": "家庭成员", "tenant": "租户"}
 STATUSES = {"pending": "待审核", "approved": "已绑定", "rejected": "已驳回", "unbound": "已解绑",
             "ended": "已失效（名册业主已变更）"}
 ACTIVE = ("pending", "approved")
+# 核验等级: 1 the roster matched (or a grid worker approved the request); 2 a grid worker of the flat's
+# grid also confirmed the person face to face (issue 15). A consultation may require 2 to sign online.
+LEVELS = {1: "名册核验", 2: "网格员当面核验"}
 
 
 class Binding(db.Model):
@@ -29,6 +32,9 @@ class Binding(db.Model):
     # this is the person the consultation's frozen roll names for the flat (issue 8).
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("owner.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    level: Mapped[int] = mapped_column(default=1, server_default="1")
+    level_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # who confirmed level 2, in person
+    level_at: Mapped[datetime | None]
     user = relationship("User", foreign_keys=[user_id])
     flat = relationship("Flat")
     reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])

@@ -15,6 +15,8 @@ BLOB_TYPE = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
 STATUSES = {"draft": "草稿", "open": "征询中", "closed": "已截止", "published": "已公布"}
 SCOPES = ("compound", "building", "unit")
 DEVELOPER = "developer"  # the person key of all developer-held flats together
+# "owners:12+40+77" (co-owners, sorted ids) outgrows 32 characters with a few large ids.
+PERSON_KEY = String(128)
 KINDS = {
     "elevator": "加装电梯",
     "renovation_plan": "改造方案",
@@ -56,7 +58,7 @@ class RollEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
     flat_id: Mapped[int] = mapped_column(ForeignKey("flat.id"), index=True)  # a resident's consultations
-    person_key: Mapped[str] = mapped_column(String(32))
+    person_key: Mapped[str] = mapped_column(PERSON_KEY)
     area: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     building_id: Mapped[int]
     unit_id: Mapped[int]
@@ -71,7 +73,7 @@ class VoteSlot(db.Model):
     __table_args__ = (UniqueConstraint("consultation_id", "person_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
-    person_key: Mapped[str] = mapped_column(String(32))
+    person_key: Mapped[str] = mapped_column(PERSON_KEY)
     ballot_id: Mapped[int | None] = mapped_column(ForeignKey("ballot.id"))
     seq: Mapped[int] = mapped_column(default=0, server_default="0")
     head: Mapped[str] = mapped_column(String(64), default=GENESIS, server_default=GENESIS)
@@ -106,7 +108,7 @@ class Ballot(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
     flat_id: Mapped[int] = mapped_column(ForeignKey("flat.id"))
-    person_key: Mapped[str] = mapped_column(String(32))
+    person_key: Mapped[str] = mapped_column(PERSON_KEY)
     channel: Mapped[str] = mapped_column(String(8))  # online | paper
     choice: Mapped[str] = mapped_column(String(32))
     # current | superseded (an online answer changed later) | conflict (a second channel) |
@@ -122,6 +124,8 @@ class Ballot(db.Model):
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The written proxy (委托书) under which user_id signed for the owner; hashed only when set.
+    proxy_id: Mapped[int | None] = mapped_column(ForeignKey("proxy.id"))
     flat = relationship("Flat")
     consultation = relationship("Consultation")
 

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.consultations import PERSON_KEY
 from app.models.places import utcnow
 
 STATUSES = {"draft": "草稿", "open": "认筹中", "funded": "已截止·资金已落实", "not_funded": "已截止·未达成"}
@@ -63,7 +64,7 @@ class PlanFlat(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("contribution_plan.id"))
     flat_id: Mapped[int] = mapped_column(ForeignKey("flat.id"), index=True)
-    person_key: Mapped[str] = mapped_column(String(32))
+    person_key: Mapped[str] = mapped_column(PERSON_KEY)
     label: Mapped[str] = mapped_column(String(64))
     building_id: Mapped[int]
     unit_id: Mapped[int]
@@ -96,7 +97,7 @@ class Pledge(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("contribution_plan.id"))
     flat_id: Mapped[int] = mapped_column(ForeignKey("flat.id"))
-    person_key: Mapped[str] = mapped_column(String(32))
+    person_key: Mapped[str] = mapped_column(PERSON_KEY)
     channel: Mapped[str] = mapped_column(String(8))  # online | paper
     status: Mapped[str] = mapped_column(String(16))  # current | superseded | unconfirmed
     lines: Mapped[list] = mapped_column(JSON)  # [{item, method, amount_fen, hours, note}]
@@ -111,6 +112,8 @@ class Pledge(db.Model):
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The written proxy (委托书) under which user_id signed for the owner; hashed only when set.
+    proxy_id: Mapped[int | None] = mapped_column(ForeignKey("proxy.id"))
     plan = relationship("ContributionPlan")
 
 

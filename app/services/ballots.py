@@ -17,7 +17,7 @@ from app.models import AuditEntry, Ballot, Binding, Blob, Consultation, RollEntr
 from app.models.consultations import slot_chain
 from app.models.places import utcnow
 from app.services import audit, scopes
-from app.services.consultations import (_begin_immediate_on_sqlite, chain_name, is_accepting, lock, terms,
+from app.services.consultations import (_begin_immediate_on_sqlite, chain_name, is_accepting, lock, speaks_for, terms,
                                         terms_from, visible_building_ids)
 
 SIGNATURE_MAX_BYTES = 200 * 1024
@@ -72,6 +72,8 @@ def content(ballot):
         "person": ballot.person_key, "channel": ballot.channel, "choice": ballot.choice,
         "user": ballot.user_id, "entered_by": ballot.entered_by_id, "signature": ballot.signature_sha256,
         "receipt": ballot.receipt, "at": ballot.created_at.strftime("%Y-%m-%dT%H:%M:%S"),
+        # Signed under a written proxy (issue 15): hashed only when set, so older ballots hash as before.
+        **({"proxy": ballot.proxy_id} if getattr(ballot, "proxy_id", None) else {}),
     }
 
 
@@ -146,7 +148,8 @@ def _checks_statement(with_replay):
     query = (
         db.select(_consultation.c.status, _consultation.c.options,
                   *[c.label(f"freeze_{c.name}") for c in _freeze.c if c.name not in ("id", "created_at")],
-                  _binding.c.id.label("binding_id"), _binding.c.relation, _binding.c.owner_id, _roll.c.person_key)
+                  _binding.c.id.label("binding_id"), _binding.c.relation, _binding.c.owner_id, _binding.c.level,
+                  _roll.c.person_key)
         .select_from(_consultation)
         .outerjoin(_freeze, db.and_(_freeze.c.chain == param("chain"), _freeze.c.seq == 1,
                                     _freeze.c.subject_id == _consultation.c.id))
@@ -210,12 +213,6 @@ def _frozen(row):
     return terms_from(entry, row.options)
 
 
-def binding_person(owner_id, flat_id):
-    """The person of the roll a binding speaks for: the roster owner it was verified against, or, for
-    a flat with no owner on the roster, the flat itself (consultations.person_key's keys)."""
-    return f"owner:{owner_id}" if owner_id is not None else f"flat:{flat_id}"
-
-
 def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=None):
     """The online ballot of the owner signed in as user_id. The last online answer counts; a ballot
     already counted from the paper channel stands, and this one is kept as a conflict.
@@ -234,23 +231,96 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
     raw, mimetype = decode_image(signature, ("PNG",), SIGNATURE_MAX_BYTES, "签名")
     digest = hashlib.sha256(raw).hexdigest()
     row = _sign_checks(user_id, consultation_id, flat_id, idempotency_key, digest, mimetype)
-    if row is None or row.binding_id is None:
+    proxy = None
+    if row is not None and row.person_key is not None and not (
+            row.binding_id is not None and row.relation == "owner" and speaks_for(row.owner_id, flat_id, row.person_key)):
+        # Not the owner's own binding: a written proxy held for this flat's person (issue 15). Looked up
+        # only here, so an owner's ballot costs no statement more.
+        from app.services.proxies import covering
+
+        proxy = covering(user_id, flat_id, row.person_key, consultation_id=consultation_id)
+    if row is None or (row.binding_id is None and proxy is None):
         raise ApiError(404, "not_found", "没有找到该征询，或您尚未绑定该房屋")
     if idempotency_key and row.replay_id is not None:
         return _replayed(row.replay_id, user_id, flat_id, choice, digest)
     frozen = _frozen(row)
     _ensure_accepting(row, frozen)
     _check_choice(frozen, choice)
+    if proxy is not None:
+        from app.services.proxies import ensure_level as ensure_proxy_level
+
+        ensure_proxy_level(proxy, required_level(frozen), flat_id)
+        blob_id = store_image(raw, mimetype, digest, found=row.blob_id)
+        return write_ballot(consultation_id, flat_id, row.person_key, "online", choice, user_id=user_id,
+                            signature_id=blob_id, signature_sha256=digest, idempotency_key=idempotency_key,
+                            proxy_id=proxy.id)
     if row.relation != "owner":
-        raise ApiError(403, "not_owner", "只有业主本人可以签署表决票；家庭成员和租户可以查看该户是否已表决")
+        raise ApiError(403, "not_owner", "只有业主本人（或其书面委托人）可以签署表决票；家庭成员和租户可以查看该户是否已表决")
     if row.person_key is None:
         raise ApiError(422, "not_on_roll", "该房屋不在本次征询范围内", {"flat_id": flat_id})
-    if binding_person(row.owner_id, flat_id) != row.person_key:
+    if not speaks_for(row.owner_id, flat_id, row.person_key):
         raise ApiError(403, "not_roll_owner", "您绑定时核对的业主与本次征询名册登记的业主不一致，不能签署；"
                        "如房屋已过户，请新业主重新绑定，或联系网格员核实")
+    ensure_level(frozen, row.level, flat_id)
     blob_id = store_image(raw, mimetype, digest, found=row.blob_id)
     return write_ballot(consultation_id, flat_id, row.person_key, "online", choice, user_id=user_id,
                         signature_id=blob_id, signature_sha256=digest, idempotency_key=idempotency_key)
+
+
+def required_level(frozen):
+    """The verification level the frozen rule asks of online signers (1 unless it says 2)."""
+    return frozen.rule.get("required_level", 1)
+
+
+def ensure_level(frozen, level, flat_id):
+    """403 in Chinese, saying why and how to reach level 2, when the frozen rule asks more than `level`."""
+    if (level or 1) < required_level(frozen):
+        from app.services.bindings import level_required_message
+
+        raise ApiError(403, "level_required", level_required_message(flat_id),
+                       {"required_level": required_level(frozen), "level": level or 1})
+
+
+def signing(user_id, consultation, flat_id):
+    """(why the signed-in user may not sign online for this flat now, in words, or None when they may;
+    the written proxy they would sign under, or None): the checks sign() makes, so the page says so
+    before the resident signs (as plans' cannot_pledge) and names the owner a proxy signs for."""
+    if consultation.status == "draft":
+        return "征询尚未开始", None
+    try:
+        frozen = terms(consultation)
+    except ApiError as exc:
+        return exc.message, None
+    person = db.session.execute(_ROLL_PERSON, {"consultation_id": consultation.id, "flat_id": flat_id}).scalar()
+    if person is None:
+        return "该房屋不在本次征询范围内", None
+    binding = db.session.scalar(db.select(Binding).filter_by(user_id=user_id, flat_id=flat_id, status="approved"))
+    proxy = None
+    if binding is None or binding.relation != "owner" or not speaks_for(binding.owner_id, flat_id, person):
+        from app.services.proxies import covering
+
+        proxy = covering(user_id, flat_id, person, consultation_id=consultation.id)
+    if not is_accepting(consultation, closes_at=frozen.closes_at):
+        return "征询已截止，不能再表决", proxy
+    if proxy is not None:
+        from app.services.proxies import ensure_level as ensure_proxy_level
+
+        try:
+            ensure_proxy_level(proxy, required_level(frozen), flat_id)
+        except ApiError as exc:
+            return exc.message, proxy
+        return None, proxy
+    if binding is None:
+        return "您尚未绑定该房屋", None
+    if binding.relation != "owner":
+        return "只有业主本人（或其书面委托人）可以签署表决票；家庭成员和租户可以查看该户是否已表决", None
+    if not speaks_for(binding.owner_id, flat_id, person):
+        return "您绑定时核对的业主与本次征询名册登记的业主不一致，不能签署；如房屋已过户，请新业主重新绑定，或联系网格员核实", None
+    if binding.level < required_level(frozen):
+        from app.services.bindings import level_required_message
+
+        return level_required_message(flat_id), None
+    return None, None
 
 
 def _replayed(ballot_id, user_id, flat_id, choice, signature_sha256):
@@ -266,7 +336,7 @@ def _replayed(ballot_id, user_id, flat_id, choice, signature_sha256):
 
 
 def write_ballot(consultation_id, flat_id, person, channel, choice, *, user_id=None, entered_by_id=None,
-                 signature_id=None, signature_sha256=None, idempotency_key=None, at=None):
+                 signature_id=None, signature_sha256=None, idempotency_key=None, at=None, proxy_id=None):
     """The one way a ballot is written, for online ballots, paper ballots and bulk test data alike: the
     row with its content hash, its entry in the person's chain, and the person's vote slot moved to
     the entry (and to the ballot, when it counts). Locks the slot; the caller holds the consultation.
@@ -287,7 +357,7 @@ def write_ballot(consultation_id, flat_id, person, channel, choice, *, user_id=N
         consultation_id=consultation_id, flat_id=flat_id, person_key=person, channel=channel, choice=choice,
         status=status, user_id=user_id, entered_by_id=entered_by_id, confirmed_by_id=None, confirmed_at=None,
         signature_id=signature_id, signature_sha256=signature_sha256, receipt=_receipt(),
-        idempotency_key=idempotency_key, created_at=at or utcnow().replace(microsecond=0),
+        idempotency_key=idempotency_key, created_at=at or utcnow().replace(microsecond=0), proxy_id=proxy_id,
     )
     values["content_hash"] = audit.sha256(audit.canonical(content(SimpleNamespace(**values))))
     values["id"] = ballot_id = execute(_INSERT_BALLOT, values).inserted_primary_key[0]

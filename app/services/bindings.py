@@ -55,16 +55,30 @@ def _lock_user_and_flat(user, flat_id):
     )
 
 
+def flat_owners(flat):
+    """The flat's roster owners in the roster's order: the first (Flat.owner_id), then its co-owners."""
+    from app.models import FlatCoOwner, Owner
+
+    if flat.owner is None:
+        return []
+    co = db.session.scalars(db.select(Owner).join(FlatCoOwner, FlatCoOwner.owner_id == Owner.id)
+                            .where(FlatCoOwner.flat_id == flat.id).order_by(FlatCoOwner.position)).all()
+    return [flat.owner, *co]
+
+
 def _proof(user, flat, relation, name, phone_last4):
-    """How the roster vouches for an owner, or None."""
-    owner = flat.owner
-    if relation != "owner" or owner is None or flat.developer_held:
-        return None
-    if user.phone and owner.phone and user.phone == owner.phone:
-        return "wechat_phone"
-    if owner.phone and phone_last4 and name.strip() == owner.name and owner.phone[-4:] == phone_last4:
-        return "roster_phone"
-    return None
+    """How the roster vouches for an owner, and which of the flat's owners (co-owners each bind as
+    themselves): (method, owner id), or (None, None)."""
+    if relation != "owner" or flat.developer_held:
+        return None, None
+    owners = flat_owners(flat)
+    for owner in owners:
+        if user.phone and owner.phone and user.phone == owner.phone:
+            return "wechat_phone", owner.id
+    for owner in owners:
+        if owner.phone and phone_last4 and name.strip() == owner.name and owner.phone[-4:] == phone_last4:
+            return "roster_phone", owner.id
+    return None, None
 
 
 def bindings_chain(compound_id):
@@ -117,7 +131,7 @@ def request_binding(user, flat_id, relation, name, phone_last4=None):
     # Five failures on the flat in the last hour: nobody is evaluated against the roster for it, so a
     # guess (right or wrong) from the sixth on learns nothing and binds nothing at once.
     guarded = _failures(BindingAttempt.flat_id, flat.id, _since(flat, timedelta(hours=1))) >= FLAT_FAILURES_PER_HOUR
-    method = None if guarded else _proof(user, flat, relation, name, phone_last4)
+    method, owner_id = (None, None) if guarded else _proof(user, flat, relation, name, phone_last4)
     matched = method is not None
     outcome = "approved" if matched else "pending"
     db.session.add(BindingAttempt(user_id=user.id, flat_id=flat.id, relation=relation, matched=matched,
@@ -132,7 +146,6 @@ def request_binding(user, flat_id, relation, name, phone_last4=None):
             flat.binding_locked_at = utcnow()
             _audit(flat, "flat_locked", {"user": user.id, "failures": FLAT_FAILURES_PER_DAY})
             current_app.logger.warning("flat %s locked for binding after repeated failures", flat.id)
-    owner_id = flat.owner_id if matched else None
     if active is not None:
         # A second try while waiting: a match now settles it, anything else keeps waiting.
         if not matched:
@@ -228,7 +241,13 @@ def review(reviewer, binding_id, approve, reason=None):
     binding.status = "approved" if approve else "rejected"
     binding.method = "staff" if approve else None
     # The person the grid worker vouched for: the flat's roster owner at the time of approval.
-    binding.owner_id = binding.flat.owner_id if approve and binding.relation == "owner" else None
+    # (of co-owners, the one whose name the resident gave, else the first).
+    owner_id = None
+    if approve and binding.relation == "owner":
+        owners = flat_owners(binding.flat)
+        named = [o.id for o in owners if o.name == binding.name]
+        owner_id = named[0] if named else binding.flat.owner_id
+    binding.owner_id = owner_id
     binding.reviewed_by_id = reviewer.id
     binding.reviewed_at = utcnow()
     binding.reason = (reason or "").strip() or None
@@ -277,3 +296,46 @@ def user_bindings(user):
         db.select(Binding).where(Binding.user_id == user.id, Binding.status.in_(ACTIVE + ("ended",)))
         .order_by(Binding.id)
     ).all()
+
+
+LEVEL_CONFIRMERS = ("grid_worker", "community_staff", "admin")
+
+
+def confirm_in_person(staff, binding_id):
+    """Level 2 (issue 15): a grid worker of the flat's grid (or community staff of its community) has
+    met the resident and checked who they are. Who and when are kept on the binding and in the
+    compound's bindings chain; staff outside the flat's scope get a 404, as for reviews."""
+    binding = db.session.get(Binding, binding_id)
+    if binding is None or not scopes.can(staff, binding.flat.unit.building, *LEVEL_CONFIRMERS):
+        raise ApiError(404, "not_found", "没有找到该绑定")
+    binding = db.session.scalar(db.select(Binding).where(Binding.id == binding_id).with_for_update()
+                                .execution_options(populate_existing=True))
+    if binding.status != "approved":
+        raise ApiError(409, "not_approved", "只有已绑定的居民可以当面核验；请先审核其绑定申请", {"status": binding.status})
+    if binding.level >= 2:
+        raise ApiError(409, "already_confirmed", "该居民已经当面核验过", {"level": binding.level})
+    binding.level, binding.level_by_id, binding.level_at = 2, staff.id, utcnow().replace(microsecond=0)
+    db.session.flush()
+    _audit(binding.flat, "binding_level", {"binding": binding.id, "user": binding.user_id, "level": 2, "by": staff.id,
+                                           "at": binding.level_at.strftime("%Y-%m-%dT%H:%M:%S")})
+    current_app.logger.info("binding %s confirmed in person by user=%s", binding.id, staff.id)
+    return binding
+
+
+def grid_contact(flat_id):
+    """What a resident is told to reach level 2: the name of the flat's grid (or its compound)."""
+    from app.models import Grid
+
+    row = db.session.execute(
+        db.select(Grid.name, Compound.name).select_from(Flat).join(Unit, Flat.unit_id == Unit.id)
+        .join(Building, Unit.building_id == Building.id).join(Compound, Building.compound_id == Compound.id)
+        .outerjoin(Grid, Building.grid_id == Grid.id).where(Flat.id == flat_id)).first()
+    if row is None:
+        return "所在社区"
+    grid, compound = row
+    return f"{compound}{grid}的网格员" if grid else f"{compound}所在社区的工作人员"
+
+
+def level_required_message(flat_id):
+    return (f"本次表决要求业主经网格员当面核验（核验等级 2）后才能线上签署；您的绑定目前是名册核验（等级 1）。"
+            f"请联系{grid_contact(flat_id)}上门或到社区当面核验身份，核验后即可签署；也可以填写纸质表决票")

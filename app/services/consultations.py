@@ -262,6 +262,10 @@ def create(user, data):
         )
     except (ValueError, KeyError, ZeroDivisionError) as exc:
         raise ApiError(422, "validation_error", "表决规则有误", {"rule": [str(exc)]})
+    if rule_in.get("required_level", 1) not in (1, 2):
+        raise ApiError(422, "validation_error", "核验等级应为 1（名册核验）或 2（网格员当面核验）", {"rule": ["required_level"]})
+    if rule_in.get("required_level") == 2:
+        rule["required_level"] = 2  # only when asked: every other rule stays as it was
     if rule.get("objection_notice_id") is not None:
         from app.services.notices import check_objection_notice
 
@@ -306,13 +310,44 @@ def _begin_immediate_on_sqlite():
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def person_key(flat):
-    """DESIGN.md §3: developer-held flats are one person together; one buyer of several is one person."""
+def person_key(flat, co_owners=()):
+    """DESIGN.md §3: developer-held flats are one person together; one buyer of several is one person.
+    co_owners: the ids of the flat's owners after the first (co_owners_of): the set of a flat's owners
+    is one person ("owners:3+9", sorted ids), so several flats of the same co-owners stay one person."""
     if flat.developer_held:
         return DEVELOPER
     if flat.owner_id is not None:
+        if co_owners:
+            return "owners:" + "+".join(str(i) for i in sorted({flat.owner_id, *co_owners}))
         return f"owner:{flat.owner_id}"
     return f"flat:{flat.id}"  # owner unknown: the flat counts as a person of its own
+
+
+def co_owners_of(flat_ids):
+    """{flat id: [owner ids after the first]} of the flats with co-owners among flat_ids (a list or a
+    select of ids), in one statement."""
+    from app.models import FlatCoOwner
+
+    found = {}
+    rows = db.session.execute(db.select(FlatCoOwner.flat_id, FlatCoOwner.owner_id)
+                              .where(FlatCoOwner.flat_id.in_(flat_ids)).order_by(FlatCoOwner.flat_id, FlatCoOwner.position))
+    for flat_id, owner_id in rows:
+        found.setdefault(flat_id, []).append(owner_id)
+    return found
+
+
+def speaks_for(owner_id, flat_id, person):
+    """Does an owner binding verified against roster owner `owner_id` (None: the flat had no owner on
+    the roster) speak for `person`, the roll's person of flat `flat_id`? "owner:X" is owner X;
+    "owners:a+b" any of the co-owners a, b; "flat:F" a flat without an owner; the developer nobody."""
+    kind, _, ident = (person or "").partition(":")
+    if kind == "owner":
+        return owner_id is not None and str(owner_id) == ident
+    if kind == "owners":
+        return owner_id is not None and str(owner_id) in ident.split("+")
+    if kind == "flat":
+        return owner_id is None and str(flat_id) == ident
+    return False
 
 
 def roll_digest(entries):
@@ -340,9 +375,12 @@ def open_(user, consultation_id):
     if consultation.closes_at <= utcnow():
         raise ApiError(409, "deadline_passed", "截止时间已过，请先修改截止时间")
     entries = []
-    for flat, unit, building in db.session.execute(scope_flats_query(consultation.scope_type, consultation.scope_id)):
+    scope = scope_flats_query(consultation.scope_type, consultation.scope_id)
+    co_owners = co_owners_of(scope.with_only_columns(Flat.id))
+    for flat, unit, building in db.session.execute(scope):
         entries.append(RollEntry(
-            consultation_id=consultation.id, flat_id=flat.id, person_key=person_key(flat), area=flat.area,
+            consultation_id=consultation.id, flat_id=flat.id, person_key=person_key(flat, co_owners.get(flat.id, ())),
+            area=flat.area,
             building_id=building.id, unit_id=unit.id, label=f"{building.name}{unit.name}{flat.room}",
         ))
     if not entries:

@@ -181,10 +181,33 @@ def _staff_name(users, user_id):
     return f"{name}（#{user_id}）" if name else f"用户 #{user_id}"
 
 
-def _owner_id(person_key):
-    """The roster owner a person key of the roll names ("owner:12"), or None."""
+def _owner_ids(person_key):
+    """The roster owners a person key of the roll names ("owner:12", co-owners "owners:12+40"), or []."""
     kind, _, ident = person_key.partition(":")
-    return int(ident) if kind == "owner" else None
+    return [int(i) for i in ident.split("+")] if kind in ("owner", "owners") else []
+
+
+def _signers(c, ballots):
+    """{ballot id: who signed} for the online ballots of co-owners ("共有人 张* 本人线上签署") and of
+    written proxies ("代签：李*，委托编号 WT..."), in two statements; others are the owner's own."""
+    from app.models import Binding, Proxy
+
+    out = {}
+    proxy_ids = {b.proxy_id for b in ballots if b.proxy_id is not None}
+    if proxy_ids:
+        proxies = {p.id: p for p in db.session.scalars(db.select(Proxy).where(Proxy.id.in_(proxy_ids)))}
+        for b in ballots:
+            if b.proxy_id in proxies:
+                out[b.id] = f"代签：{mask_name(proxies[b.proxy_id].proxy_name)}，委托编号 {proxies[b.proxy_id].number}"
+    shared = [b for b in ballots if b.person_key.startswith("owners:") and b.channel == "online" and b.id not in out]
+    if shared:
+        rows = db.session.execute(
+            db.select(Binding.user_id, Binding.flat_id, Owner.name).join(Owner, Binding.owner_id == Owner.id)
+            .where(Binding.flat_id.in_({b.flat_id for b in shared}), Binding.relation == "owner").order_by(Binding.id))
+        who = {(user_id, flat_id): name for user_id, flat_id, name in rows}
+        for b in shared:
+            out[b.id] = f"共有人 {mask_name(who.get((b.user_id, b.flat_id))) or '—'} 本人线上签署"
+    return out
 
 
 def evidence_rows(c):
@@ -199,19 +222,20 @@ def evidence_rows(c):
     staff_ids = {i for b, *_ in rows for i in (b.entered_by_id, b.confirmed_by_id) if i is not None}
     users = dict(db.session.execute(db.select(User.id, User.name).where(User.id.in_(staff_ids))).all()) if staff_ids else {}
     # The owner as the roll froze them (the ballot's person), not whoever the roster names today.
-    owner_ids = {_owner_id(b.person_key) for b, _ in rows} - {None}
+    owner_ids = {i for b, _ in rows for i in _owner_ids(b.person_key)}
     names = dict(db.session.execute(db.select(Owner.id, Owner.name).where(Owner.id.in_(owner_ids))).all()) if owner_ids else {}
+    signers = _signers(c, [b for b, _ in rows])  # co-owners and written proxies (issue 15)
     out = []
     for number, (ballot, room) in enumerate(rows, 1):
         if ballot.person_key == DEVELOPER:
             owner = "开发商（未售）"
         else:
-            owner = mask_name(names.get(_owner_id(ballot.person_key))) or "—"
+            owner = "、".join(mask_name(names.get(i)) or "—" for i in _owner_ids(ballot.person_key)) or "—"
         if ballot.channel == "paper":
             entered, confirmed = _staff_name(users, ballot.entered_by_id), _staff_name(users, ballot.confirmed_by_id)
             handled = f"录入 {entered or '—'}；确认 {confirmed or '待确认'}"
         else:
-            handled = "业主本人线上签署"
+            handled = signers.get(ballot.id, "业主本人线上签署")
         thumbnail, signature_ok = None, None
         if ballot.signature_id is not None:
             # Column select: the (possibly large) blob is not kept in the session.

@@ -137,13 +137,13 @@ def cannot_pledge(plan, frozen, pf, relation, binding):
     """Why the signed-in resident may not pledge for this flat now, in words; None when they may
     (the checks pledges.sign makes, so the page says so before the owner signs). binding: the
     resident's approved owner binding to the flat, or None."""
-    from app.services.ballots import binding_person
+    from app.services.consultations import speaks_for
 
     if not service.is_accepting(plan, frozen):
         return "出资方案已截止或尚未开始认筹"
     if relation != "owner":
         return "只有业主本人可以签署出资承诺；家庭成员和租户可以查看应缴金额" if relation != "staff" else "工作人员请录入纸质承诺"
-    if binding is None or binding_person(binding.owner_id, pf.flat_id) != pf.person_key:
+    if binding is None or not speaks_for(binding.owner_id, pf.flat_id, pf.person_key):
         return "您绑定时核对的业主与本方案登记的业主不一致，不能签署；如房屋已过户，请新业主重新绑定，或联系网格员核实"
     return None
 

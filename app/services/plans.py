@@ -25,7 +25,7 @@ from app.models import AuditEntry, Building, ContributionPlan, Flat, PlanDue, Pl
 from app.models.contributions import METHODS, STANDARDS
 from app.models.places import utcnow
 from app.services import audit, consultations, scopes
-from app.services.consultations import (CREATORS, WATCHERS, _begin_immediate_on_sqlite, covers_scope, person_key,
+from app.services.consultations import (CREATORS, WATCHERS, _begin_immediate_on_sqlite, co_owners_of, covers_scope, person_key,
                                         scope_building)
 
 PLAN_WATCHERS = WATCHERS + ("treasurer",)
@@ -334,6 +334,7 @@ def open_(user, plan_id):
     if plan.closes_at <= utcnow():
         raise ApiError(409, "deadline_passed", "截止时间已过，请重新创建方案")
     rows = db.session.execute(_scope_flats(plan.scope_type, plan.scope_id)).all()
+    co_owners = co_owners_of(_scope_flats(plan.scope_type, plan.scope_id).with_only_columns(Flat.id).order_by(None))
     if not rows:
         raise ApiError(409, "empty_roll", "方案范围内没有房屋，无法开始")
     items, dues, due_total = [], [], {r.id: 0 for r in rows}
@@ -366,7 +367,7 @@ def open_(user, plan_id):
                       "flats_liable": sum(1 for a in amounts.values() if a > 0)})
     required = {i["key"] for i in plan.items if i["required"]}
     liable = {d["flat_id"] for d in dues if d["item"] in required and d["amount_fen"] > 0}
-    flats = [{"plan_id": plan.id, "flat_id": r.id, "person_key": person_key(r), "building_id": r.building_id,
+    flats = [{"plan_id": plan.id, "flat_id": r.id, "person_key": person_key(r, co_owners.get(r.id, ())), "building_id": r.building_id,
               "unit_id": r.unit_id, "label": f"{r.building_name}{r.unit_name}{r.room}", "area": r.area,
               "floor": r.floor, "due_fen": due_total[r.id], "liable": r.id in liable, "pledge_id": None} for r in rows]
     execute = db.session.connection().execute

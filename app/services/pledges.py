@@ -22,8 +22,9 @@ from app.models import Binding, Blob, Flat, PlanDue, PlanFlat, PlanPayment, Pled
 from app.models.contributions import METHODS
 from app.models.places import utcnow
 from app.services import audit, scopes
-from app.services.ballots import (PAPER_STAFF, PHOTO_MAX_BYTES, SIGNATURE_MAX_BYTES, _receipt, binding_person,
+from app.services.ballots import (PAPER_STAFF, PHOTO_MAX_BYTES, SIGNATURE_MAX_BYTES, _receipt,
                                   decode_image, store_image)
+from app.services.consultations import speaks_for
 from app.services.plans import (CASHIERS, PLAN_WATCHERS, chain_name, ensure_accepting, lock, terms,
                                 visible_to_staff, yuan)
 
@@ -34,7 +35,8 @@ def content(pledge):
     return {"plan": pledge.plan_id, "flat": pledge.flat_id, "person": pledge.person_key, "channel": pledge.channel,
             "lines": pledge.lines, "total": pledge.total_fen, "user": pledge.user_id,
             "entered_by": pledge.entered_by_id, "signature": pledge.signature_sha256, "receipt": pledge.receipt,
-            "at": pledge.created_at.strftime("%Y-%m-%dT%H:%M:%S")}
+            "at": pledge.created_at.strftime("%Y-%m-%dT%H:%M:%S"),
+            **({"proxy": pledge.proxy_id} if getattr(pledge, "proxy_id", None) else {})}
 
 
 def payment_content(payment):
@@ -179,8 +181,14 @@ def sign(user, plan_id, flat_id, lines, signature, idempotency_key=None):
     digest = hashlib.sha256(raw).hexdigest()
     binding = db.session.scalar(db.select(Binding).filter_by(user_id=user.id, flat_id=flat_id, status="approved"))
     plan = lock(plan_id, shared=True)
-    pf = _plan_flat(plan.id, flat_id) if binding is not None else None
-    if pf is None:
+    pf = _plan_flat(plan.id, flat_id)
+    proxy = None
+    if pf is not None and not (binding is not None and binding.relation == "owner"
+                               and speaks_for(binding.owner_id, flat_id, pf.person_key)):
+        from app.services.proxies import covering  # a written proxy for the flat's person (issue 15)
+
+        proxy = covering(user.id, flat_id, pf.person_key, plan_id=plan.id)
+    if pf is None or (binding is None and proxy is None):
         raise ApiError(404, "not_found", "没有找到该出资方案，或您尚未绑定该房屋")
     frozen = terms(plan)
     if idempotency_key:
@@ -190,18 +198,20 @@ def sign(user, plan_id, flat_id, lines, signature, idempotency_key=None):
         if replay is not None:
             return replay
     ensure_accepting(plan, frozen)
-    if binding.relation != "owner":
+    if proxy is None and binding.relation != "owner":
         raise ApiError(403, "not_owner", "只有业主本人（或其书面委托人）可以签署出资承诺；家庭成员和租户可以查看应缴金额")
-    if binding_person(binding.owner_id, flat_id) != pf.person_key:
+    if proxy is None and not speaks_for(binding.owner_id, flat_id, pf.person_key):
         raise ApiError(403, "not_roll_owner", "您绑定时核对的业主与本方案登记的业主不一致，不能签署；"
                        "如房屋已过户，请新业主重新绑定，或联系网格员核实")
     checked, total = check_lines(frozen, dues_of(plan.id, flat_id), paid_by_item(plan.id, flat_id), lines)
     blob = SimpleNamespace(id=store_image(raw, mimetype, digest), sha256=digest)  # one copy per image
-    return _write(plan, pf, "online", checked, total, user_id=user.id, signature=blob, key=idempotency_key)
+    return _write(plan, pf, "online", checked, total, user_id=user.id, signature=blob, key=idempotency_key,
+                  proxy_id=proxy.id if proxy is not None else None)
 
 
-def _write(plan, pf, channel, lines, total, *, user_id=None, entered_by_id=None, signature=None, key=None):
-    pledge = Pledge(plan_id=plan.id, flat_id=pf.flat_id, person_key=pf.person_key, channel=channel,
+def _write(plan, pf, channel, lines, total, *, user_id=None, entered_by_id=None, signature=None, key=None,
+           proxy_id=None):
+    pledge = Pledge(plan_id=plan.id, flat_id=pf.flat_id, person_key=pf.person_key, channel=channel, proxy_id=proxy_id,
                     status="unconfirmed" if channel == "paper" else "current", lines=lines, total_fen=total,
                     user_id=user_id, entered_by_id=entered_by_id, signature_id=signature.id,
                     signature_sha256=signature.sha256, receipt=_receipt(), idempotency_key=key,
@@ -329,7 +339,7 @@ def owner_can_see(user, pledge):
     pf = db.session.scalar(db.select(PlanFlat).filter_by(plan_id=pledge.plan_id, flat_id=pledge.flat_id))
     for binding in db.session.scalars(db.select(Binding).filter_by(user_id=user.id, flat_id=pledge.flat_id,
                                                                  status="approved", relation="owner")):
-        if pf is not None and binding_person(binding.owner_id, pledge.flat_id) == pf.person_key:
+        if pf is not None and speaks_for(binding.owner_id, pledge.flat_id, pf.person_key):
             return True
     return False
 
@@ -355,7 +365,7 @@ def my_pledges(user):
         .where(Pledge.status != "unconfirmed").order_by(Pledge.id.desc()))
     seen, out = set(), []
     for pledge, person, owner_id in rows:
-        if pledge.id not in seen and binding_person(owner_id, pledge.flat_id) == person:
+        if pledge.id not in seen and speaks_for(owner_id, pledge.flat_id, person):
             seen.add(pledge.id)
             out.append(pledge)
     return out

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam as param
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Binding, Building, Community, Compound, District, Flat, Grid, Owner, Street, Unit
+from app.models import Binding, Building, Community, Compound, District, Flat, FlatCoOwner, Grid, Owner, Street, Unit
 from app.models.bindings import ACTIVE as ACTIVE_BINDINGS
 from app.models.places import utcnow
 from app.services.privacy import MOBILE, owner_key
@@ -43,6 +43,9 @@ AREA_SOURCE_WORDS = {
 YES = ("是", "y", "yes", "1", "true", "√")
 NO = ("否", "n", "no", "0", "false", "")
 MAX_ERRORS = 200
+# 共有人: several owners of one flat, in the same order in 业主姓名, 业主电话 and 证件号.
+OWNER_SEPARATORS = re.compile(r"[、/；;]")
+MAX_OWNERS = 8
 
 
 @dataclass
@@ -296,28 +299,49 @@ def parse_row(number, values, positions):
         row["developer_held"] = False
         fail("developer_held", f"「{cells['developer_held']}」应为 是 或 否")
 
-    row["owner_name"] = cells["owner_name"] or None
-    if not row["owner_name"] and not row["developer_held"]:
+    names = _split_owners(cells["owner_name"])
+    phones = _split_owners(cells.get("owner_phone", ""))
+    id_numbers = _split_owners(cells.get("owner_id", ""))
+    if not names and not row["developer_held"]:
         fail("owner_name", "缺少业主姓名（开发商持有的房屋可留空）")
-    elif row["owner_name"] and len(row["owner_name"]) > 64:
+    elif len(names) > MAX_OWNERS:
+        fail("owner_name", f"共有人过多（最多 {MAX_OWNERS} 人）")
+    elif any(not name for name in names):
+        fail("owner_name", "有空的姓名：多位共有人请用“、”分隔，例如 张建国、李秀英")
+    elif any(len(name) > 64 for name in names):
         fail("owner_name", "过长")
-
-    phone = re.sub(r"[\s\-]", "", cells.get("owner_phone", ""))
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    if phone and not MOBILE.match(phone):
-        fail("owner_phone", "手机号格式不正确（应为 11 位手机号）")
-    row["owner_phone"] = phone or None
-
-    id_number = re.sub(r"\s+", "", cells.get("owner_id", ""))
-    if id_number and not re.fullmatch(r"[0-9A-Za-z]{6,32}", id_number):
-        fail("owner_id", "证件号格式不正确")
-    row["owner_id"] = id_number or None
+    elif len(set(names)) != len(names):
+        fail("owner_name", "同一户的共有人姓名重复")
+    for key, values, what in (("owner_phone", phones, "电话"), ("owner_id", id_numbers, "证件号")):
+        if values and len(values) != len(names):
+            fail(key, f"有 {len(values)} 个{what}，却有 {len(names)} 位业主：多位共有人时，各列须按同样顺序、"
+                      f"用“、”分隔给出同样多个（没有的留空，如 13800001234、）")
+    owners = []
+    for index, name in enumerate(names):
+        phone = re.sub(r"[\s\-]", "", phones[index] if index < len(phones) else "")
+        if phone.startswith("+86"):
+            phone = phone[3:]
+        if phone and not MOBILE.match(phone):
+            fail("owner_phone", "手机号格式不正确（应为 11 位手机号）")
+        id_number = re.sub(r"\s+", "", id_numbers[index] if index < len(id_numbers) else "")
+        if id_number and not re.fullmatch(r"[0-9A-Za-z]{6,32}", id_number):
+            fail("owner_id", "证件号格式不正确")
+        owners.append((name, phone or None, id_number or None))
+    if len({o[2] for o in owners if o[2]}) != len([o for o in owners if o[2]]):
+        fail("owner_id", "同一户的共有人证件号重复")
+    # The first owner in the row's own fields, as before; the others (共有人) after them.
+    row["owner_name"], row["owner_phone"], row["owner_id"] = owners[0] if owners else (None, None, None)
+    row["co_owners"] = owners[1:]
 
     row["grid"] = cells.get("grid") or None
     if row["grid"] and len(row["grid"]) > 64:
         fail("grid", "过长")
     return row, errors
+
+
+def _split_owners(text):
+    """The values of a cell naming several co-owners ("张建国、李秀英"), stripped; [] for a blank cell."""
+    return [part.strip() for part in OWNER_SEPARATORS.split(text)] if text.strip() else []
 
 
 def place_key(row):
@@ -344,10 +368,11 @@ class Checker:
             if first != number:
                 place = "/".join((row["building"], row["unit"], row["room"]))
                 errors.append(RowError(number, "房号", f"房号重复：与第 {first} 行同为 {place}"))
-        if row["owner_id"] and row["owner_name"]:
-            first = self.id_names.setdefault(row["owner_id"], (row["owner_name"], number))
-            if first[0] != row["owner_name"]:
-                errors.append(RowError(number, "证件号", f"同一证件号在第 {first[1]} 行对应另一个姓名「{first[0]}」"))
+        for name, _, id_number in [(row["owner_name"], None, row["owner_id"]), *row["co_owners"]]:
+            if id_number and name:
+                first = self.id_names.setdefault(id_number, (name, number))
+                if first[0] != name:
+                    errors.append(RowError(number, "证件号", f"同一证件号在第 {first[1]} 行对应另一个姓名「{first[0]}」"))
         if row["grid"] and row["building"]:
             first = self.grids.setdefault(row["building"], (row["grid"], number))
             if first[0] != row["grid"]:
@@ -464,11 +489,13 @@ class _Owner:
         self.id, self.name, self.phone, self.key, self.dirty = id, name, phone, key, False
 
 
-_flat_t, _owner_t = Flat.__table__, Owner.__table__
+_flat_t, _owner_t, _co_t = Flat.__table__, Owner.__table__, FlatCoOwner.__table__
 _INSERT_OWNERS = _owner_t.insert().returning(_owner_t.c.id, sort_by_parameter_order=True)
 _UPDATE_OWNER = _owner_t.update().where(_owner_t.c.id == param("owner_id")).values(
     name=param("new_name"), phone=param("new_phone"))
-_INSERT_FLAT = _flat_t.insert()
+_INSERT_FLAT = _flat_t.insert().returning(_flat_t.c.id, sort_by_parameter_order=True)
+_DELETE_CO_OWNERS = _co_t.delete().where(_co_t.c.flat_id == param("old_flat_id"))
+_INSERT_CO_OWNER = _co_t.insert()
 _UPDATE_FLAT = _flat_t.update().where(_flat_t.c.id == param("flat_id")).values(
     owner_id=param("new_owner_id"), floor=param("new_floor"), area=param("new_area"),
     area_source=param("new_area_source"), developer_held=param("new_developer_held"))
@@ -499,10 +526,24 @@ class Writer:
         )
         for b, u, room, flat_id, owner_id, *values, name, phone, key in db.session.execute(query):
             self.flats["\x1f".join((b, u, room))] = (flat_id, owner_id, *values)
-            if owner_id is not None and key is None:
-                owner = self.keyless.get(owner_id) or _Owner(owner_id, name, phone, None)
-                self.keyless[owner_id] = self.by_contact[(name, phone)] = owner
-        self.owner_changes = {}  # flat id → the owner the roster named before this import
+            self._keep_keyless(owner_id, name, phone, key)
+        # The co-owners (共有人) of the compound's flats: flat id → their owner ids, in order.
+        self.co = {}
+        query = (
+            db.select(FlatCoOwner.flat_id, Owner.id, Owner.name, Owner.phone, Owner.owner_key)
+            .join(Owner, FlatCoOwner.owner_id == Owner.id).join(Flat, FlatCoOwner.flat_id == Flat.id)
+            .join(Unit, Flat.unit_id == Unit.id).join(Building, Unit.building_id == Building.id)
+            .where(Building.compound_id == compound.id).order_by(FlatCoOwner.flat_id, FlatCoOwner.position)
+        )
+        for flat_id, owner_id, name, phone, key in db.session.execute(query):
+            self.co[flat_id] = (*self.co.get(flat_id, ()), owner_id)
+            self._keep_keyless(owner_id, name, phone, key)
+        self.owner_changes = {}  # flat id → the owners the roster named before this import and no longer
+
+    def _keep_keyless(self, owner_id, name, phone, key):
+        if owner_id is not None and key is None:
+            owner = self.keyless.get(owner_id) or _Owner(owner_id, name, phone, None)
+            self.keyless[owner_id] = self.by_contact[(name, phone)] = owner
 
     def write(self, batch):
         if not batch:
@@ -521,49 +562,70 @@ class Writer:
                 db.session.add(unit)
         db.session.flush()
 
-        keys = {owner_key(row["owner_id"]) for row in batch if row["owner_id"]} - self.by_key.keys()
+        keys = {owner_key(id_number) for row in batch for _, _, id_number in [(0, 0, row["owner_id"]), *row["co_owners"]]
+                if id_number} - self.by_key.keys()
         if keys:
             found = db.select(Owner.id, Owner.name, Owner.phone, Owner.owner_key).where(Owner.owner_key.in_(keys))
             for owner_id, name, phone, key in db.session.execute(found):
                 self.by_key[key] = _Owner(owner_id, name, phone, key)
-        owners = [self._owner_for(row, self.flats.get(place_key(row))) for row in batch]
-        new = [o for o in dict.fromkeys(owners) if o is not None and o.id is None]
+        owner_lists = []
+        for row in batch:
+            flat = self.flats.get(place_key(row))
+            current = (flat[1], *self.co.get(flat[0], ())) if flat is not None else ()
+            people = [(row["owner_name"], row["owner_phone"], row["owner_id"])] if row["owner_name"] else []
+            owner_lists.append([self._owner_for(*person, current) for person in people + row["co_owners"]])
+        every = [o for owners in owner_lists for o in owners]
+        new = [o for o in dict.fromkeys(every) if o.id is None]
         if new:
             ids = connection.execute(_INSERT_OWNERS, [{"name": o.name, "phone": o.phone, "owner_key": o.key}
                                                       for o in new]).scalars().all()
             for owner, owner_id in zip(new, ids):
                 owner.id, owner.dirty = owner_id, False
             report.owners_created += len(new)
-        changed = [o for o in dict.fromkeys(owners) if o is not None and o.dirty]
+        changed = [o for o in dict.fromkeys(every) if o.dirty]
         if changed:
             connection.execute(_UPDATE_OWNER, [{"owner_id": o.id, "new_name": o.name, "new_phone": o.phone}
                                                for o in changed])
             for owner in changed:
                 owner.dirty = False
 
-        inserts, updates = [], []
-        for row, owner in zip(batch, owners):
-            owner_id = owner.id if owner is not None else None
+        inserts, inserted_co, updates, co_deletes, co_inserts = [], [], [], [], []
+        for row, owners in zip(batch, owner_lists):
+            owner_id = owners[0].id if owners else None
+            co = tuple(o.id for o in owners[1:])
             values = tuple(row[k] for k in FLAT_VALUES)
             known = self.flats.get(place_key(row))
             if known is None:
                 inserts.append({"unit_id": self.units[(row["building"], row["unit"])].id, "room": row["room"],
                                 "owner_id": owner_id, **dict(zip(FLAT_VALUES, values))})
+                inserted_co.append(co)
                 continue
             flat_id, previous, *stored = known
-            if previous is not None and previous != owner_id:
-                self.owner_changes[flat_id] = previous
-            if previous != owner_id or tuple(stored) != values:
+            before = self.co.get(flat_id, ())
+            gone = {previous, *before} - {owner_id, *co} - {None}
+            if gone:
+                self.owner_changes[flat_id] = gone
+            if before != co:
+                if before:
+                    co_deletes.append({"old_flat_id": flat_id})
+                co_inserts += [{"flat_id": flat_id, "owner_id": o, "position": i} for i, o in enumerate(co, 1)]
+            if previous != owner_id or tuple(stored) != values or before != co:
                 updates.append({"flat_id": flat_id, "new_owner_id": owner_id,
                                 **{f"new_{k}": v for k, v in zip(FLAT_VALUES, values)}})
             else:
                 report.flats_unchanged += 1
         if inserts:
-            connection.execute(_INSERT_FLAT, inserts)
+            ids = connection.execute(_INSERT_FLAT, inserts).scalars().all()
+            co_inserts += [{"flat_id": flat_id, "owner_id": o, "position": i}
+                           for flat_id, co in zip(ids, inserted_co) for i, o in enumerate(co, 1)]
             report.flats_created += len(inserts)
         if updates:
             connection.execute(_UPDATE_FLAT, updates)
             report.flats_updated += len(updates)
+        if co_deletes:
+            connection.execute(_DELETE_CO_OWNERS, co_deletes)
+        if co_inserts:
+            connection.execute(_INSERT_CO_OWNER, co_inserts)
 
     def finish(self):
         """End the previous owners' bindings; the session forgets the flats and owners it had loaded
@@ -574,14 +636,12 @@ class Writer:
             if isinstance(obj, (Flat, Owner)):
                 db.session.expire(obj)
 
-    def _owner_for(self, row, flat):
+    def _owner_for(self, name, phone, id_number, current):
         """One person per ID key, or per name and phone: one buyer of several flats is one owner.
-        Without either, the flat's current owner of the same name stays its owner."""
-        if not row["owner_name"]:
-            return None
-        name, phone = row["owner_name"], row["owner_phone"]
-        if row["owner_id"]:
-            key = owner_key(row["owner_id"])
+        Without either, the flat's current owner (or co-owner) of the same name stays its owner.
+        current: the ids of the flat's owners before this import."""
+        if id_number:
+            key = owner_key(id_number)
             owner = self.by_key.get(key)
             if owner is None:
                 owner = self.by_key[key] = _Owner(None, name, phone, key)
@@ -590,10 +650,9 @@ class Writer:
                 owner.name, owner.phone = name, phone or owner.phone
             return owner
         owner = self.by_contact.get((name, phone)) if phone else None
-        current = self.keyless.get(flat[1]) if flat is not None else None
-        if owner is None and current is not None and current.name == name:
-            owner = current
-            if phone and owner.phone != phone:
+        if owner is None:
+            owner = next((self.keyless[i] for i in current if i in self.keyless and self.keyless[i].name == name), None)
+            if owner is not None and phone and owner.phone != phone:
                 owner.phone, owner.dirty = phone, True
         if owner is None:
             owner = _Owner(None, name, phone, None)
@@ -617,8 +676,9 @@ def _put_in_grid(compound, building, grid_name, grids, report):
 def end_previous_owner_bindings(owner_changes, dry_run=False):
     """End the owner bindings verified against the owner a flat had before the roster changed it.
 
-    owner_changes: {flat id: previous owner id}. Every binding of such a flat with relation owner,
-    that previous owner and status approved or pending becomes "ended" (reason OWNER_CHANGED).
+    owner_changes: {flat id: the previous owners (ids) the roster no longer names for it}. Every
+    binding of such a flat with relation owner, one of those owners and status approved or pending
+    becomes "ended" (reason OWNER_CHANGED).
     Family members' and tenants' bindings, and other owners' bindings, are left alone. Returns how
     many were (or, with dry_run, would be) ended."""
     ended, now = 0, utcnow()
@@ -632,7 +692,7 @@ def end_previous_owner_bindings(owner_changes, dry_run=False):
             )
         ).all()
         for binding in bindings:
-            if binding.owner_id != owner_changes[binding.flat_id]:
+            if binding.owner_id not in owner_changes[binding.flat_id]:
                 continue
             ended += 1
             if not dry_run:
@@ -663,9 +723,11 @@ def write_template(path):
         ("楼层", "必填，整数"),
         ("面积", "必填，专有部分面积，单位平方米，最多两位小数"),
         ("面积来源", "必填：不动产登记 / 实测 / 合同（按此优先顺序取用）"),
-        ("业主姓名", "必填；开发商持有（未售出或未交付）的房屋可留空"),
-        ("业主电话", "选填，11 位手机号；仅用于居民绑定时核对，界面上只显示打码后的号码"),
-        ("证件号", "选填；系统只保存其加密摘要，用于识别同一业主持有多套房屋，不保存原号码"),
+        ("业主姓名", "必填；开发商持有（未售出或未交付）的房屋可留空。一户有多位共有人时用“、”分隔（如 张建国、李秀英），"
+                  "第一位为登记业主；共有人各自可绑定为业主，合计为一名业主（一人一票，最后一次表决有效）"),
+        ("业主电话", "选填，11 位手机号；仅用于居民绑定时核对，界面上只显示打码后的号码。多位共有人时按姓名顺序用“、”分隔，"
+                  "个数须与姓名相同（某人没有的留空，如 13800001234、）"),
+        ("证件号", "选填；系统只保存其加密摘要，用于识别同一业主持有多套房屋，不保存原号码；多位共有人时同上，按顺序用“、”分隔"),
         ("开发商持有", "是 / 否，留空为否"),
         ("网格", "选填：楼栋所属网格的名称（如 第一网格），网格员只看得到本网格的楼栋；新名称会自动建立网格。"
                  "同一楼栋各行须填同一网格（可只在一行填写）；留空则不改变楼栋现有的网格；"

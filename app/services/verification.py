@@ -32,6 +32,9 @@ def verify():
     for name in sorted(chains - {chain_name(c) for c in consultations}):
         problems.append(Problem(name, "征询记录被删除，审计链仍在 / the consultation's row was deleted"))
     problems.extend(_verify_bindings(broken))
+    from app.services.proxies import verify as verify_proxies
+
+    problems.extend(verify_proxies(broken))
     problems.extend(_verify_plans(broken))
     problems.extend(_verify_projects(broken))
     from app.services.works import verify_works
@@ -253,6 +256,11 @@ def _verify_bindings(broken):
             AuditEntry.chain.like("%/bindings"), AuditEntry.kind == "binding_approved")):
         entry = json.loads(payload)
         vouched[entry["binding"]] = entry
+    level_vouched = {}  # issue 15: who confirmed each binding's level 2 in person
+    for payload in db.session.scalars(db.select(AuditEntry.payload).where(
+            AuditEntry.chain.like("%/bindings"), AuditEntry.kind == "binding_level")):
+        entry = json.loads(payload)
+        level_vouched[entry["binding"]] = entry
     problems, named = [], set()
     rows = db.session.execute(
         db.select(Binding, Building.compound_id).join(Flat, Binding.flat_id == Flat.id)
@@ -270,6 +278,10 @@ def _verify_bindings(broken):
                 binding.user_id, binding.flat_id, binding.relation, binding.owner_id):
             what = (f"绑定 id {binding.id}（房屋 id {binding.flat_id}）的用户、房屋、身份或业主与审核记录不符 "
                     f"/ binding {binding.id} differs from the entry that approved it")
+        elif binding.level != 1 and (binding.id not in level_vouched or (
+                level_vouched[binding.id]["level"], level_vouched[binding.id]["by"]) != (binding.level, binding.level_by_id)):
+            what = (f"绑定 id {binding.id}（房屋 id {binding.flat_id}）的核验等级未经网格员当面核验记录（被改动） "
+                    f"/ binding {binding.id} has a level no in-person confirmation recorded")
         else:
             continue
         named.add(chain)

@@ -57,6 +57,7 @@ def world(app, db, client, login):
                           kind="objection", text="反对", check="review", status="held", photo_id=photo.id)
     _db.session.add(objection)
     plan, pledge, payment = _plan_world(b1, gw1)
+    proxy_id = _proxy_world(b1, gw1, c)  # a paper proxy (issue 15)
     works_ids = _works_world()  # site reports and acceptance
     survey_ids = _survey_world(b1)  # surveys
     _db.session.commit()
@@ -65,7 +66,7 @@ def world(app, db, client, login):
     return {
         "ids": {"binding_id": resp.json["data"]["id"], "building_id": b1.id, "consultation_id": c.id,
                 "ballot_id": paper.id, "flat_id": world_flat, "item_id": item.id, "notice_id": publicity.id,
-                "objection_id": objection.id, "plan_id": plan.id, "pledge_id": pledge.id, "payment_id": payment.id,
+                "objection_id": objection.id, "plan_id": plan.id, "pledge_id": pledge.id, "payment_id": payment.id, "proxy_id": proxy_id,
                 **works_ids, **survey_ids},
         "bodies": {
             "/ballots": {"flat_id": world_flat, "choice": "agree", "signature": factories.signature_png()},
@@ -114,6 +115,18 @@ def _plan_world(building, grid_worker):
     pledges.enter_paper(grid_worker, plan.id, building.units[0].flats[0].id, [{"item": "lift", "method": "direct"}],
                         factories.signature_png())
     return plan, pledge, payment
+
+
+def _proxy_world(building, grid_worker, consultation):
+    """A paper proxy on the victim's building, entered by its grid worker for the plan's bound owner."""
+    from app.services import proxies
+
+    holder = factories.user("plan-victim")
+    name = _db.session.scalar(_db.select(Binding.name).filter_by(user_id=holder.id))
+    proxy = proxies.enter_paper(grid_worker, {"flat_id": building.units[0].flats[2].id, "proxy_user_id": holder.id,
+                                              "proxy_name": name, "scope": {"type": "consultation", "id": consultation.id},
+                                              "photo": factories.signature_png()})
+    return proxy.id
 
 
 def _works_world():

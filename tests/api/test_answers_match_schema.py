@@ -140,6 +140,7 @@ def test_every_operation_answers_what_its_schema_declares(app, db, client, check
     assert "applicant" not in check("get", f"/api/v1/bindings/{waiting['id']}", headers=tenant)["data"]
     assert "applicant" in check("get", f"/api/v1/bindings/{waiting['id']}", headers=worker)["data"]
     check("post", f"/api/v1/bindings/{waiting['id']}/approve", headers=worker)
+    assert check("post", f"/api/v1/bindings/{waiting['id']}/confirm-in-person", headers=worker)["data"]["level"] == 2
     check("post", f"/api/v1/bindings/{refused['id']}/reject", headers=worker, json={"reason": "未能核实"})
     check("delete", f"/api/v1/bindings/{bound['binding']['id']}", headers=newcomer, json={"reason": "已搬走"})
 
@@ -178,6 +179,25 @@ def test_every_operation_answers_what_its_schema_declares(app, db, client, check
     hidden = check("get", f"/api/v1/consultations/{cid}?flat_id={ids['flat'][0]}", headers=tenant)["data"]
     assert hidden["answered"] is True and hidden["ballot"] is None  # a tenant sees no choice before publication
     check("get", f"/api/v1/consultations/{cid}", headers=staff)
+
+    # written proxies (issue 15): the owner names the tenant for this consultation, then revokes; a grid
+    # worker enters a paper proxy, a second staff member confirms it beside its photo
+    tenant_id = check("get", "/api/v1/me", headers=tenant)["data"]["user"]["id"]
+    granted = check("post", "/api/v1/proxies", 201, headers=owner, json={
+        "flat_id": ids["flat"][0], "proxy_user_id": tenant_id, "proxy_name": "租客",
+        "scope": {"type": "consultation", "id": cid}, "signature": factories.signature_png()})["data"]
+    as_proxy = check("get", f"/api/v1/consultations/{cid}?flat_id={ids['flat'][0]}", headers=tenant)["data"]
+    assert as_proxy["signing_for"]["number"] == granted["number"] and as_proxy["cannot_sign"] is None
+    assert check("get", "/api/v1/proxies", headers=tenant)["data"][0]["role"] == "holder"
+    check("get", f"/api/v1/proxies/{granted['id']}", headers=owner)
+    assert check("post", f"/api/v1/proxies/{granted['id']}/revoke", headers=owner)["data"]["status"] == "revoked"
+    paper_proxy = check("post", "/api/v1/proxies/paper", 201, headers=worker, json={
+        "flat_id": ids["flat"][1], "proxy_user_id": tenant_id, "proxy_name": "租客", "scope": {"type": "standing"},
+        "photo": factories.signature_png()})["data"]
+    check("get", f"/api/v1/proxies/{paper_proxy['id']}/photo", headers=staff)
+    assert check("get", f"/api/v1/proxies?flat_id={ids['flat'][1]}", headers=worker)["data"][0]["status"] == "unconfirmed"
+    check("post", f"/api/v1/proxies/{paper_proxy['id']}/confirm", headers=staff)
+
     live = check("get", f"/api/v1/consultations/{cid}/tally", headers=staff)["data"]
     assert live["stored"] is False and live["buildings"]
     pending = check("get", f"/api/v1/consultations/{cid}/pending-flats", headers=worker)["data"]

@@ -424,3 +424,83 @@ def test_one_owner_across_batches_and_many_errors_counted(db, tmp_path, monkeypa
         import_file(write_csv(tmp_path / "b.csv", bad), "阳光里小区", **PLACE)
     assert len(caught.value.errors) == 3 and caught.value.total == 5
     assert "5 处错误" in str(caught.value) and "前 3 处" in str(caught.value)
+
+
+# ---------------------------------------------------------------- co-owners (共有人, issue 15)
+
+
+def co_owners(f):
+    from app.models import FlatCoOwner
+
+    rows = _db.session.execute(_db.select(Owner.name).join(FlatCoOwner, FlatCoOwner.owner_id == Owner.id)
+                               .where(FlatCoOwner.flat_id == f.id).order_by(FlatCoOwner.position)).all()
+    return [r[0] for r in rows]
+
+
+def test_a_row_names_co_owners_in_order_and_a_reimport_keeps_them_in_step(db, tmp_path):
+    """"张建国、李秀英" with their phones in the same order: the first stays Flat.owner, the second is a
+    co-owner; another sheet that drops her or adds a third keeps flat_co_owner in step, and the same
+    two on another flat are the same owners (by ID key)."""
+    rows = [
+        ["1栋", "1单元", "101", "1", "68.52", "登记", "张建国、李秀英", "13800001234、13900005678",
+         "430111195001010011/430111195202020022", "否"],
+        ["1栋", "1单元", "102", "1", "70", "登记", "张建国；李秀英", "13800001234；", "430111195001010011；430111195202020022", "否"],
+        ["1栋", "1单元", "201", "2", "70", "登记", "王五", "13700001111", "", "否"],
+    ]
+    report = import_file(write_csv(tmp_path / "a.csv", rows), "阳光里小区", **PLACE)
+    db.session.commit()
+    assert report.owners_created == 3
+    first, second = flat("1栋", "1单元", "101"), flat("1栋", "1单元", "102")
+    assert first.owner.name == "张建国" and co_owners(first) == ["李秀英"]
+    assert second.owner_id == first.owner_id and co_owners(second) == ["李秀英"]
+    assert co_owners(flat("1栋", "1单元", "201")) == []
+
+    rows[0][6:9] = ["张建国、李秀英、赵六", "13800001234、13900005678、13600002222",
+                    "430111195001010011、430111195202020022、430111198003030033"]
+    rows[1][6:9] = ["张建国", "13800001234", "430111195001010011"]
+    report = import_file(write_csv(tmp_path / "b.csv", rows), "阳光里小区", **PLACE)
+    db.session.commit()
+    assert co_owners(first) == ["李秀英", "赵六"] and co_owners(second) == []
+    assert (report.flats_updated, report.flats_unchanged, report.owners_created) == (2, 1, 1)
+
+
+def test_co_owner_columns_of_different_lengths_are_a_row_error_and_nothing_is_written(db, tmp_path):
+    """Two names but one phone (or three ID numbers): the row and column are named, in Chinese, and
+    nothing at all is written."""
+    before = snapshot()
+    rows = [
+        ["1栋", "1单元", "101", "1", "68", "登记", "张建国、李秀英", "13800001234", "", "否"],
+        ["1栋", "1单元", "102", "1", "68", "登记", "甲、乙", "", "430111195001010011、430111195202020022、430111198003030033", "否"],
+        ["1栋", "1单元", "103", "1", "68", "登记", "丙、", "", "", "否"],
+        ["1栋", "1单元", "104", "1", "68", "登记", "丁、丁", "", "", "否"],
+        ["1栋", "1单元", "105", "1", "68", "登记", "戊、己", "13800001234、1380000", "", "否"],
+    ]
+    with pytest.raises(RosterError) as caught:
+        import_file(write_csv(tmp_path / "bad.csv", rows), "阳光里小区", **PLACE)
+    db.session.rollback()
+    found = {(e.row, e.column): e.message for e in caught.value.errors}
+    assert "有 1 个电话，却有 2 位业主" in found[(2, "业主电话")]
+    assert "有 3 个证件号，却有 2 位业主" in found[(3, "证件号")]
+    assert "空的姓名" in found[(4, "业主姓名")]
+    assert "重复" in found[(5, "业主姓名")]
+    assert "手机号格式" in found[(6, "业主电话")]
+    assert snapshot() == before
+
+
+def test_a_co_owner_removed_by_the_roster_loses_her_owner_binding_the_other_keeps_his(db, tmp_path):
+    """The next sheet names only 张建国: 李秀英's owner binding ends with the roster's reason, his stays."""
+    from tests import factories
+
+    rows = [["1栋", "1单元", "101", "1", "68", "登记", "张建国、李秀英", "13800001234、13900005678", "", "否"]]
+    import_file(write_csv(tmp_path / "a.csv", rows), "阳光里小区", **PLACE)
+    f = flat("1栋", "1单元", "101")
+    li = _db.session.scalar(_db.select(Owner).filter_by(name="李秀英"))
+    his, hers = (Binding(user=factories.user(n), flat=f, relation="owner", name=n, status="approved", owner_id=o)
+                 for n, o in (("zhang", f.owner_id), ("li", li.id)))
+    _db.session.add_all([his, hers])
+    db.session.commit()
+    rows[0][6:8] = ["张建国", "13800001234"]
+    report = import_file(write_csv(tmp_path / "b.csv", rows), "阳光里小区", **PLACE)
+    db.session.commit()
+    assert report.bindings_ended == 1
+    assert (his.status, hers.status) == ("approved", "ended")
