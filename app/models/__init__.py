@@ -11,3 +11,4 @@ from app.models.notices import Notice, InboxItem  # noqa: F401
 from app.models.notices import Objection  # noqa: F401
 from app.models.contributions import ContributionPlan, PlanFlat, PlanDue, Pledge, PledgeLine, PlanPayment, PlanResult  # noqa: F401
 from app.models.projects import Project, ProjectPhase, Survey, SurveyResponse, SiteReport, AcceptanceSignature, Defect  # noqa: F401
+from app.models.exports import EvidenceThumbnail, ExportJob, ExportChunk  # noqa: F401

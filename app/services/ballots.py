@@ -19,6 +19,7 @@ from app.models.places import utcnow
 from app.services import audit, scopes
 from app.services.consultations import (_begin_immediate_on_sqlite, chain_name, is_accepting, lock, terms,
                                         terms_from, visible_building_ids)
+from app.services.thumbnails import store_thumbnail  # issue 13: evidence thumbnails made once
 
 SIGNATURE_MAX_BYTES = 200 * 1024
 PHOTO_MAX_BYTES = 3 * 1024 * 1024
@@ -217,6 +218,7 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
                        "如房屋已过户，请新业主重新绑定，或联系网格员核实")
     blob_id = db.session.connection().execute(
         _INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
+    store_thumbnail(digest, raw)  # issue 13: the evidence's thumbnail, made once, at signing
     return write_ballot(consultation_id, flat_id, row.person_key, "online", choice, user_id=user_id,
                         signature_id=blob_id, signature_sha256=digest, idempotency_key=idempotency_key)
 
@@ -316,6 +318,7 @@ def enter_paper(user, consultation_id, flat_id, choice, photo, idempotency_key=N
     digest = hashlib.sha256(raw).hexdigest()
     blob_id = db.session.connection().execute(
         _INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
+    store_thumbnail(digest, raw)  # issue 13: the evidence's thumbnail, made once, at paper entry (the photo is here)
     return write_ballot(consultation.id, flat_id, person, "paper", choice, entered_by_id=user.id,
                         signature_id=blob_id, signature_sha256=digest, idempotency_key=idempotency_key)
 

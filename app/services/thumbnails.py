@@ -1,0 +1,52 @@
+"""Thumbnails of signatures and paper-ballot photos for the evidence files: made once, when the
+image arrives (app/services/ballots.py calls store_thumbnail at online signing and at paper entry)
+or, for images stored before, the first time an export needs them; stored by the image's SHA-256,
+so identical images share one."""
+import io
+
+from PIL import Image
+
+from app.extensions import db
+from app.models import EvidenceThumbnail
+from app.models.places import utcnow
+
+THUMB_PX = (240, 90)  # drawn at 120 × 45 (xlsx, px) and 72 × 27 pt (PDF): sharp when zoomed or printed
+
+
+def make_thumbnail(data):
+    """The signature (or paper photo) on white, fitted into THUMB_PX, as PNG bytes; None if unreadable."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.draft("RGB", THUMB_PX)  # JPEG photos decode small
+        image.load()
+    except Exception:  # noqa: BLE001 - a damaged blob shows as text, it must not stop the export
+        return None
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        image = image.convert("RGBA")
+        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, image)
+    image = image.convert("RGB")
+    image.thumbnail(THUMB_PX, Image.LANCZOS)
+    canvas = Image.new("RGB", THUMB_PX, (255, 255, 255))
+    canvas.paste(image, ((THUMB_PX[0] - image.width) // 2, (THUMB_PX[1] - image.height) // 2))
+    out = io.BytesIO()
+    canvas.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def insert_ignore(table):
+    """INSERT that leaves an existing row alone (INSERT IGNORE on MariaDB, ON CONFLICT DO NOTHING on SQLite)."""
+    if db.session.connection().dialect.name in ("mysql", "mariadb"):
+        return table.insert().prefix_with("IGNORE")
+    from sqlalchemy.dialects.sqlite import insert
+
+    return insert(table).on_conflict_do_nothing()
+
+
+def store_thumbnail(sha256, data):
+    """The thumbnail of an image just received (a signature at signing, a paper ballot's photo at
+    entry), stored once under the image's SHA-256: identical images share one, a second store is a no-op."""
+    db.session.execute(insert_ignore(EvidenceThumbnail.__table__),
+                       [{"sha256": sha256, "png": make_thumbnail(data), "created_at": utcnow()}])
+
+
