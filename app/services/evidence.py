@@ -548,43 +548,63 @@ def write_pdf(c, out, scratch, progress=None):
     heading = [p(name, head_cell) for name in PDF_COLUMNS]
     images = _Images(scratch)
 
+    class CellText(Paragraph):
+        """A cell's paragraph that remembers its layout: the same text in the same column (statuses,
+        channels, choices, staff, notes repeat on most rows) is laid out once and drawn many times."""
+
+        def wrap(self, available_width, available_height):
+            if getattr(self, "_laid_out", None) != available_width:
+                self._size = super().wrap(available_width, available_height)
+                self._laid_out = available_width
+            return self._size
+
+    texts = {}  # (column, text) → its CellText
+
+    def text(col, value):
+        if col == 1:  # rooms: one each, nothing to share
+            return CellText(escape(str(value)), cell)
+        key = (col, value)
+        found = texts.get(key)
+        if found is None:
+            if len(texts) > 1000:
+                texts.clear()
+            found = texts[key] = CellText(escape(str(value)).replace("\n", "<br/>"), cell)
+        return found
+
+    # Fixed-shape ASCII cells (number, time, hash, receipt) are the table's own strings, drawn in the
+    # column's font: a CJK-wrapping paragraph would lay them out character by character.
+    string_style = [("LEADING", (0, 1), (-1, -1), cell.leading),
+                    ("FONTNAME", (9, 1), (10, -1), mono), ("FONTSIZE", (9, 1), (10, -1), mono_cell.fontSize),
+                    ("LEADING", (9, 1), (10, -1), mono_cell.leading)]
+
     def cells(row):
+        note = _signature_note(row)
         if row["signature"] is not None:
             image = PDFImage(images.path(row), width=72, height=27, lazy=2)
-            note = _signature_note(row)
-            signature = [image, p(note)] if note else image
+            signature = [image, text(8, note)] if note else image
         else:
-            signature = p(_signature_note(row))
+            signature = text(8, note)
         hash_text = row["content_hash"]
         return [
-            p(row["no"]), p(row["room"]), p(row["owner"]), p(row["choice_label"]), p(row["channel_name"]),
-            p(row["recorded_at"].replace(" ", "\n")), p(row["handled_by"]), p(row["status_name"]), signature,
-            p(hash_text[:32] + "\n" + hash_text[32:], mono_cell), p(row["receipt"], mono_cell),
+            str(row["no"]), text(1, row["room"]), text(2, row["owner"]), text(3, row["choice_label"]),
+            text(4, row["channel_name"]), row["recorded_at"].replace(" ", "\n"), text(6, row["handled_by"]),
+            text(7, row["status_name"]), signature, hash_text[:32] + "\n" + hash_text[32:], row["receipt"],
         ]
 
-    heights = {}  # (column, text) → height: most texts repeat (statuses, channels, staff, times' shape)
-
-    def text_height(col, text, style=cell):
-        key = (col, text)
-        if key not in heights:
-            if len(heights) > 20000:
-                heights.clear()
-            heights[key] = p(text, style).wrap(widths[col] - 6, 10000)[1]
-        return heights[key]
+    def height(col, value):
+        return text(col, value).wrap(widths[col] - 6, 10000)[1]
 
     def row_height(row):
         """The row's height as the table computes it: its tallest cell and the padding."""
         note = _signature_note(row)
-        hash_text = row["content_hash"]
-        texts = (row["no"], row["room"], row["owner"], row["choice_label"], row["channel_name"],
-                 row["recorded_at"].replace(" ", "\n"), row["handled_by"], row["status_name"])
-        tallest = max(text_height(col, text) for col, text in enumerate(texts))
+        tallest = max(cell.leading * 2,  # the time, on two lines (the number: one)
+                      mono_cell.leading * 2,  # the hash, on two lines (the receipt: one)
+                      *(height(col, row[key]) for col, key in ((1, "room"), (2, "owner"), (3, "choice_label"),
+                                                                (4, "channel_name"), (6, "handled_by"), (7, "status_name"))))
         if row["signature"] is not None:
-            tallest = max(tallest, 27 + (text_height(8, note) if note else 0))
+            tallest = max(tallest, 27 + (height(8, note) if note else 0))
         else:
-            tallest = max(tallest, text_height(8, note))
-        tallest = max(tallest, text_height(9, hash_text[:32] + "\n" + hash_text[32:], mono_cell),
-                      text_height(10, row["receipt"], mono_cell))
+            tallest = max(tallest, height(8, note))
         return tallest + 2 * pad
 
     def rows():
@@ -663,7 +683,7 @@ def write_pdf(c, out, scratch, progress=None):
     x = frame._x1 + frame._leftPadding + (frame._aW - sum(widths)) / 2
     top = frame._y
     for n, page_rows in enumerate(pages):
-        data, style = [heading], list(table_style)
+        data, style = [heading], table_style + string_style
         for i in range(1, page_rows + 1):
             row = next(source)
             data.append(cells(row))
