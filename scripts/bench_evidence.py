@@ -17,12 +17,12 @@ signature image differs from every other's; the rest reuse one of 50 common imag
 Each export runs in a fresh child process (python this-script --child ...): the app is created, the
 file written to a temporary file by the service the API and the export jobs call
 (app.services.exports.build), and the child prints the wall time, its CPU time, the statements sent,
-its peak resident memory (ru_maxrss: the whole process, interpreter, app, libraries and the export,
+its peak resident memory (VmHWM: the whole process, interpreter, app, libraries and the export,
 which is what the goal is about) and, with --tracemalloc, the Python heap's peak (tracemalloc; it
 slows the export, so it is measured in a second run). Load average of the machine beside each figure.
 
 Usage: .venv/bin/python scripts/bench_evidence.py [--sizes 5000,20000] [--distinct 1.0]
-       [--database-url URL] [--keep] [--tracemalloc]
+       [--database-url URL] [--keep] [--reuse] [--tracemalloc]
 The database is a fresh temporary SQLite file unless --database-url is given; a MySQL/MariaDB
 database named in the URL is dropped and created again, and dropped at the end unless --keep, e.g.
 --database-url 'mysql+pymysql://root@127.0.0.1:3306/bench_evidence?charset=utf8mb4'.
@@ -33,7 +33,6 @@ import io
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -59,6 +58,13 @@ def loadavg():
 def rss_mb():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mb():
+    """This process's peak resident set (VmHWM): getrusage's ru_maxrss would carry the parent's peak
+    over the fork and exec, and the parent has just seeded the data."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 
 
 def app_for(url):
@@ -201,7 +207,7 @@ def child(args):
 
         shutil.rmtree(scratch)
     figures = {"seconds": wall, "cpu": cpu, "statements": statements[0], "bytes": size,
-               "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "before_mb": before}
+               "max_rss_mb": peak_rss_mb(), "before_mb": before}
     if args.tracemalloc:
         figures["python_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
     print(json.dumps(figures))
@@ -224,6 +230,7 @@ def main():
     parser.add_argument("--database-url")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="the database kept by an earlier --keep run: no seeding")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--consultation", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--format", help=argparse.SUPPRESS)
@@ -238,7 +245,7 @@ def main():
     if not url:
         tmp = tempfile.mkdtemp(prefix="bench-evidence-")
         url = f"sqlite:///{tmp}/bench.db"
-    prepared = prepare_database(url)
+    prepared = None if args.reuse else prepare_database(url)
     app = app_for(url)
     from flask_migrate import upgrade
 
@@ -248,8 +255,15 @@ def main():
     sizes = [int(s) for s in args.sizes.split(",")]
     consultations = {}
     with app.app_context():
-        upgrade()
-        for size in sizes:
+        if args.reuse:
+            from app.models import Ballot, Consultation
+
+            for size in sizes:
+                cid = db.session.scalar(db.select(Consultation.id).where(Consultation.title == f"加装电梯征询（{size} 户）"))
+                consultations[size] = cid, db.session.scalar(db.select(db.func.count(Ballot.id)).where(Ballot.consultation_id == cid))
+        else:
+            upgrade()
+        for size in ([] if args.reuse else sizes):
             t = time.perf_counter()
             consultations[size] = seed(db, size, args.distinct, rnd)
             print(f"seeded {size} flats, {consultations[size][1]} ballots ({args.distinct:.0%} distinct signatures) "
@@ -258,7 +272,7 @@ def main():
         db.engine.dispose()
     backend = url.split(":")[0]
     print(f"\nevidence exports on {backend}, {os.cpu_count()} CPUs; each in a fresh process "
-          f"(memory: the process's peak resident set, ru_maxrss)")
+          f"(memory: the process's peak resident set, VmHWM)")
     results = {}
     ok = True
     for fmt in ("xlsx", "pdf"):

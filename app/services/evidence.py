@@ -426,6 +426,7 @@ def _streamed_document_class():
         def stream_to(self, out):
             self._out = out
             self._written = set()
+            self._stubs = {}
             self._flushed = 0
             self._pos = 0
             self._write(pdfdoc.PDFFile(self._pdfVersion).strings[0])
@@ -451,8 +452,12 @@ def _streamed_document_class():
                 if isinstance(obj, (pdfdoc.PDFImageXObject, pdfdoc.PDFStream)):
                     self.idToOffset[name] = self._write(pdfdoc.PDFIndirectObject(name, obj).format(self))
                     self._written.add(name)
-                    # what drawImage looks up to reuse an image: its size, not its data
-                    self.idToObject[name] = SimpleNamespace(width=getattr(obj, "width", 0), height=getattr(obj, "height", 0))
+                    # The page dictionary still refers to its stream object (by name, when it is
+                    # formatted): the bytes written are dropped, and what drawImage looks up to reuse an
+                    # image is its size only (one shared stub per size).
+                    obj.content = obj.streamContent = None
+                    size = (getattr(obj, "width", 0), getattr(obj, "height", 0))
+                    self.idToObject[name] = self._stubs.setdefault(size, SimpleNamespace(width=size[0], height=size[1]))
             self._flushed = self.objectcounter
 
         def format(self):

@@ -72,7 +72,7 @@ def _expire_stale(query):
         .execution_options(synchronize_session=False)).rowcount
     if stale:
         log.warning("export jobs marked failed: no heartbeat for %s s", seconds)
-        db.session.commit()
+    db.session.commit()  # at once: on SQLite even an UPDATE of no row holds the write lock until then
     return stale
 
 

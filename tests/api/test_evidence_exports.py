@@ -1,7 +1,7 @@
 """Evidence exports of big consultations: a job the client polls, a closed consultation's file built
 once, thumbnails stored once, and a constant number of statements per batch of ballots."""
 import hashlib
-import io
+import time
 from datetime import timedelta
 
 import pytest
@@ -62,6 +62,22 @@ def test_a_large_export_is_a_job_polled_with_progress_to_its_file(client, login,
     else:
         assert file.data.startswith(b"%PDF") and file.mimetype == "application/pdf"
     assert exports.run(job["id"]) is None  # a job runs once
+
+
+def test_the_worker_thread_builds_the_job_while_the_client_polls(client, login, world, app, monkeypatch):
+    """EXPORT_RUNNER=thread (the default): the job is built by a thread of the process, not in the
+    request; polling sees it done within seconds."""
+    monkeypatch.setitem(app.config, "EVIDENCE_INLINE_MAX", 3)
+    resp = ask(client, login, world["c"], "pdf")
+    assert resp.status_code == 202
+    headers, deadline = login("committee"), time.monotonic() + 60
+    while True:
+        state = client.get(resp.json["data"]["url"], headers=headers).json["data"]
+        if state["status"] in ("done", "failed") or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert state["status"] == "done", state
+    assert client.get(state["download_url"], headers=headers).data.startswith(b"%PDF")
 
 
 def test_a_closed_consultations_file_is_built_once_and_served_again(client, login, world, monkeypatch):
