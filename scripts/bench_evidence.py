@@ -230,6 +230,7 @@ def main():
     parser.add_argument("--database-url")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument("--formats", default="xlsx,pdf")
     parser.add_argument("--reuse", action="store_true", help="the database kept by an earlier --keep run: no seeding")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--consultation", type=int, help=argparse.SUPPRESS)
@@ -275,7 +276,7 @@ def main():
           f"(memory: the process's peak resident set, VmHWM)")
     results = {}
     ok = True
-    for fmt in ("xlsx", "pdf"):
+    for fmt in args.formats.split(","):
         for size in sizes:
             cid, ballots = consultations[size]
             load = loadavg()
