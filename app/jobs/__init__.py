@@ -122,6 +122,17 @@ def end_publicities(app):
         return ended
 
 
+def make_thumbnails(app):
+    """Make the evidence thumbnails of signatures signed since the last run (off the ballot's path)."""
+    from app.services.thumbnails import make_missing
+
+    with app.app_context():
+        made = make_missing()
+        if made:
+            log.info("made %d evidence thumbnails", made)
+        return made
+
+
 def purge_console_tickets(app):
     """Delete the staff console's sign-in tickets that ended more than a day ago."""
     from app.extensions import db
@@ -146,6 +157,7 @@ JOBS = [
     (dispatch_outbox, 30),
     (end_publicities, 60),
     (alert_thresholds, 300),
+    (make_thumbnails, 60),
     (purge_console_tickets, 3600),
     (daily_door_visits, 3600),  # acts from 08:00 Asia/Shanghai on, once a day (dedupe key daily:<user>:<date>)
 ]

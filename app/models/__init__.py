@@ -13,3 +13,4 @@ from app.models.contributions import ContributionPlan, PlanFlat, PlanDue, Pledge
 from app.models.projects import Project, ProjectPhase, Survey, SurveyResponse, SiteReport, AcceptanceSignature, Defect  # noqa: F401
 from app.models.jobs import ConsoleJob  # noqa: F401
 from app.models.proxies import Proxy  # noqa: F401
+from app.models.exports import EvidenceThumbnail, ExportJob, ExportChunk  # noqa: F401

@@ -19,6 +19,7 @@ from app.models.places import utcnow
 from app.services import audit, scopes
 from app.services.consultations import (_begin_immediate_on_sqlite, chain_name, is_accepting, lock, speaks_for, terms,
                                         terms_from, visible_building_ids)
+from app.services.thumbnails import store_thumbnail  # issue 13: evidence thumbnails made once
 
 SIGNATURE_MAX_BYTES = 200 * 1024
 PHOTO_MAX_BYTES = 3 * 1024 * 1024
@@ -424,6 +425,7 @@ def enter_paper(user, consultation_id, flat_id, choice, photo, idempotency_key=N
         raise ApiError(422, "not_on_roll", "该房屋不在本次征询范围内", {"flat_id": flat_id})
     digest = hashlib.sha256(raw).hexdigest()
     blob_id = store_image(raw, mimetype, digest)
+    store_thumbnail(digest, raw)  # issue 13: the evidence's thumbnail, made once, at paper entry (the photo is here)
     return write_ballot(consultation.id, flat_id, person, "paper", choice, entered_by_id=user.id,
                         signature_id=blob_id, signature_sha256=digest, idempotency_key=idempotency_key)
 

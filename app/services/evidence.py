@@ -9,14 +9,14 @@ chain head, which also stand in every page footer of the PDF. No full name, no p
 """
 import hashlib
 import io
+import os
 import re
+from types import SimpleNamespace
 from datetime import timedelta, timezone
 from urllib.parse import quote
 
-from PIL import Image
-
 from app.extensions import db
-from app.models import AuditChain, Ballot, Blob, Building, Owner, RollEntry, Unit, User
+from app.models import AuditChain, Ballot, Blob, Building, EvidenceThumbnail, Owner, RollEntry, Unit, User
 from app.models.consultations import DEVELOPER, KINDS, STATUSES
 from app.models.places import utcnow
 from app.services import audit
@@ -25,11 +25,13 @@ from app.services.ballots import content_hash as ballot_content_hash
 from app.services.consultations import chain_name, result_of, slots_digest, tally_for, terms
 from app.services.privacy import mask_name
 from app.services.tally import MEASURE_NAMES
+from app.services.thumbnails import insert_ignore, make_thumbnail
 
 BEIJING = timezone(timedelta(hours=8), "北京时间")
 CHANNELS = {"online": "线上签署", "paper": "纸质表决票"}
 STATUSES_ZH = {**STATUS_NAMES, "late": "纸质票在截止后才确认，未计入"}
-THUMB_PX = (240, 90)  # drawn at 120 × 45 (xlsx, px) and 72 × 27 pt (PDF): sharp when zoomed or printed
+BATCH = 500  # ballots read per statement
+THUMB_READ = 10  # blobs read per statement when their thumbnails are made at export (photos up to 3 MB)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_MIME = "application/pdf"
 COLUMNS = ("序号", "房屋", "业主（脱敏）", "选择", "渠道", "表决时间（北京时间）", "录入 / 确认", "状态",
@@ -153,25 +155,122 @@ def summary_lines(c, tally=None):
     return lines
 
 
-def _thumbnail(data):
-    """The signature (or paper photo) on white, fitted into THUMB_PX, as PNG bytes; None if unreadable."""
-    try:
-        image = Image.open(io.BytesIO(data))
-        image.draft("RGB", THUMB_PX)  # JPEG photos decode small
-        image.load()
-    except Exception:  # noqa: BLE001 - a damaged blob shows as text, it must not stop the export
-        return None
-    if image.mode in ("RGBA", "LA", "P", "PA"):
-        image = image.convert("RGBA")
-        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(white, image)
-    image = image.convert("RGB")
-    image.thumbnail(THUMB_PX, Image.LANCZOS)
-    canvas = Image.new("RGB", THUMB_PX, (255, 255, 255))
-    canvas.paste(image, ((THUMB_PX[0] - image.width) // 2, (THUMB_PX[1] - image.height) // 2))
-    out = io.BytesIO()
-    canvas.save(out, "PNG", optimize=True)
-    return out.getvalue()
+def _thumbnails(rows):
+    """{sha256: png or None} for the batch's images, and the digest actually read for ballots whose
+    thumbnail had to be made now (rows written before thumbnails were stored: their blobs are read
+    THUMB_READ at a time, made, stored under the SHA-256 of the bytes read, which may differ from the
+    ballot's own when the blob was replaced)."""
+    wanted = {r.signature_sha256 for r in rows if r.signature_id is not None}
+    thumbs = dict(db.session.execute(
+        db.select(EvidenceThumbnail.sha256, EvidenceThumbnail.png).where(EvidenceThumbnail.sha256.in_(wanted))).all()
+    ) if wanted else {}
+    read = {}  # blob id → sha256 of its bytes, for the blobs read now
+    missing = sorted({r.signature_id for r in rows if r.signature_id is not None and r.signature_sha256 not in thumbs})
+    for i in range(0, len(missing), THUMB_READ):
+        made = []
+        for blob_id, data in db.session.execute(db.select(Blob.id, Blob.data).where(Blob.id.in_(missing[i:i + THUMB_READ]))):
+            digest = hashlib.sha256(data).hexdigest()
+            read[blob_id] = digest
+            if digest not in thumbs:
+                thumbs[digest] = make_thumbnail(data)
+                made.append({"sha256": digest, "png": thumbs[digest], "created_at": utcnow()})
+        if made:
+            db.session.execute(insert_ignore(EvidenceThumbnail.__table__), made)
+    return thumbs, read
+
+
+# ---------------------------------------------------------------- rows, batch by batch
+
+_ROW = (Ballot.id, Ballot.consultation_id, Ballot.flat_id, Ballot.person_key, Ballot.channel, Ballot.choice,
+        Ballot.status, Ballot.user_id, Ballot.entered_by_id, Ballot.confirmed_by_id, Ballot.confirmed_at,
+        Ballot.signature_id, Ballot.signature_sha256, Ballot.receipt, Ballot.created_at, Ballot.content_hash,
+        Ballot.proxy_id,
+        RollEntry.label, RollEntry.building_id, RollEntry.unit_id, Blob.sha256.label("blob_sha256"))
+_ORDER = (RollEntry.building_id, RollEntry.unit_id, RollEntry.flat_id, Ballot.created_at, Ballot.id)
+
+
+def ballot_count(c):
+    """(number of ballots, highest ballot id) now: an export lists exactly these, however long it takes."""
+    count, upto = db.session.execute(
+        db.select(db.func.count(Ballot.id), db.func.max(Ballot.id)).where(Ballot.consultation_id == c.id)).one()
+    return count, upto or 0
+
+
+def evidence_batches(c, upto=None, batch=None):
+    """Every ballot of the consultation up to ballot id `upto`, room by room and oldest first, as
+    lists of plain dicts, `batch` at a time: each batch is one keyset-paged statement (the ballot, its
+    room, its blob's recorded hash; never the image), one for the staff names, one for the owners'
+    and one for the thumbnails, whatever the batch's size."""
+    batch = batch or BATCH
+    if upto is None:
+        upto = ballot_count(c)[1]
+    labels = {o["key"]: o["label"] for o in terms(c).options}
+    key, number = None, 0
+    while True:
+        query = (db.select(*_ROW)
+                 .join(RollEntry, (RollEntry.consultation_id == Ballot.consultation_id) & (RollEntry.flat_id == Ballot.flat_id))
+                 .outerjoin(Blob, Blob.id == Ballot.signature_id)
+                 .where(Ballot.consultation_id == c.id, Ballot.id <= upto))
+        if key is not None:
+            query = query.where(db.tuple_(*_ORDER) > db.tuple_(*[db.literal(v, col.type) for v, col in zip(key, _ORDER)]))
+        rows = db.session.execute(query.order_by(*_ORDER).limit(batch)).all()
+        if not rows:
+            return
+        last = rows[-1]
+        key = (last.building_id, last.unit_id, last.flat_id, last.created_at, last.id)
+        yield _shape(rows, labels, number, c)
+        number += len(rows)
+        if len(rows) < batch:
+            return
+
+
+def _shape(rows, labels, number, c=None):
+    staff_ids = {i for b in rows for i in (b.entered_by_id, b.confirmed_by_id) if i is not None}
+    users = dict(db.session.execute(db.select(User.id, User.name).where(User.id.in_(staff_ids))).all()) if staff_ids else {}
+    # The owner as the roll froze them (the ballot's person), not whoever the roster names today.
+    owner_ids = {i for b in rows for i in _owner_ids(b.person_key)}
+    names = dict(db.session.execute(db.select(Owner.id, Owner.name).where(Owner.id.in_(owner_ids))).all()) if owner_ids else {}
+    thumbs, read = _thumbnails(rows)
+    signers = _signers(c, rows)  # co-owners and written proxies (issue 15)
+    out = []
+    for number, ballot in enumerate(rows, number + 1):
+        if ballot.person_key == DEVELOPER:
+            owner = "开发商（未售）"
+        else:
+            owner = "、".join(mask_name(names.get(i)) or "—" for i in _owner_ids(ballot.person_key)) or "—"
+        if ballot.channel == "paper":
+            entered, confirmed = _staff_name(users, ballot.entered_by_id), _staff_name(users, ballot.confirmed_by_id)
+            handled = f"录入 {entered or '—'}；确认 {confirmed or '待确认'}"
+        else:
+            handled = signers.get(ballot.id, "业主本人线上签署")
+        thumbnail, signature_ok, image_key = None, None, None
+        if ballot.signature_id is not None:
+            # The blob's bytes hashed when its thumbnail was made (now, or at signing): a blob replaced
+            # after that is named by `flask audit verify`, which hashes every blob.
+            image_key = read.get(ballot.signature_id, ballot.signature_sha256)
+            signature_ok = image_key == ballot.signature_sha256 and ballot.blob_sha256 == ballot.signature_sha256
+            thumbnail = thumbs.get(image_key)
+        hash_ok = ballot_content_hash(ballot) == ballot.content_hash
+        status_name = STATUSES_ZH.get(ballot.status, ballot.status)
+        if not hash_ok:
+            status_name += "（警告：内容与哈希不符）"
+        out.append({
+            "no": number, "ballot_id": ballot.id, "flat_id": ballot.flat_id, "room": ballot.label, "owner": owner,
+            "choice": ballot.choice, "choice_label": labels.get(ballot.choice, ballot.choice),
+            "channel": ballot.channel, "channel_name": CHANNELS.get(ballot.channel, ballot.channel),
+            "recorded_at": beijing(ballot.created_at), "confirmed_at": beijing(ballot.confirmed_at) if ballot.confirmed_at else None,
+            "entered_by_id": ballot.entered_by_id, "confirmed_by_id": ballot.confirmed_by_id, "handled_by": handled,
+            "status": ballot.status, "status_name": status_name, "counted": ballot.status == "current",
+            "signature": thumbnail, "signature_key": image_key if thumbnail is not None else None,
+            "signature_ok": signature_ok, "has_signature": ballot.signature_id is not None,
+            "content_hash": ballot.content_hash, "hash_ok": hash_ok, "receipt": ballot.receipt,
+        })
+    return out
+
+
+def evidence_rows(c):
+    """Every ballot as in the files, in one list (for small consultations and checks)."""
+    return [row for rows in evidence_batches(c) for row in rows]
 
 
 def _staff_name(users, user_id):
@@ -210,56 +309,6 @@ def _signers(c, ballots):
     return out
 
 
-def evidence_rows(c):
-    """Every ballot of the consultation, room by room and oldest first, as plain dicts."""
-    labels = {o["key"]: o["label"] for o in terms(c).options}
-    rows = db.session.execute(
-        db.select(Ballot, RollEntry.label)
-        .join(RollEntry, (RollEntry.consultation_id == Ballot.consultation_id) & (RollEntry.flat_id == Ballot.flat_id))
-        .where(Ballot.consultation_id == c.id)
-        .order_by(RollEntry.building_id, RollEntry.unit_id, RollEntry.flat_id, Ballot.created_at, Ballot.id)
-    ).all()
-    staff_ids = {i for b, *_ in rows for i in (b.entered_by_id, b.confirmed_by_id) if i is not None}
-    users = dict(db.session.execute(db.select(User.id, User.name).where(User.id.in_(staff_ids))).all()) if staff_ids else {}
-    # The owner as the roll froze them (the ballot's person), not whoever the roster names today.
-    owner_ids = {i for b, _ in rows for i in _owner_ids(b.person_key)}
-    names = dict(db.session.execute(db.select(Owner.id, Owner.name).where(Owner.id.in_(owner_ids))).all()) if owner_ids else {}
-    signers = _signers(c, [b for b, _ in rows])  # co-owners and written proxies (issue 15)
-    out = []
-    for number, (ballot, room) in enumerate(rows, 1):
-        if ballot.person_key == DEVELOPER:
-            owner = "开发商（未售）"
-        else:
-            owner = "、".join(mask_name(names.get(i)) or "—" for i in _owner_ids(ballot.person_key)) or "—"
-        if ballot.channel == "paper":
-            entered, confirmed = _staff_name(users, ballot.entered_by_id), _staff_name(users, ballot.confirmed_by_id)
-            handled = f"录入 {entered or '—'}；确认 {confirmed or '待确认'}"
-        else:
-            handled = signers.get(ballot.id, "业主本人线上签署")
-        thumbnail, signature_ok = None, None
-        if ballot.signature_id is not None:
-            # Column select: the (possibly large) blob is not kept in the session.
-            data = db.session.scalar(db.select(Blob.data).where(Blob.id == ballot.signature_id))
-            if data is not None:
-                signature_ok = hashlib.sha256(data).hexdigest() == ballot.signature_sha256
-                thumbnail = _thumbnail(data)
-        hash_ok = ballot_content_hash(ballot) == ballot.content_hash
-        status_name = STATUSES_ZH.get(ballot.status, ballot.status)
-        if not hash_ok:
-            status_name += "（警告：内容与哈希不符）"
-        out.append({
-            "no": number, "ballot_id": ballot.id, "flat_id": ballot.flat_id, "room": room, "owner": owner,
-            "choice": ballot.choice, "choice_label": labels.get(ballot.choice, ballot.choice),
-            "channel": ballot.channel, "channel_name": CHANNELS.get(ballot.channel, ballot.channel),
-            "recorded_at": beijing(ballot.created_at), "confirmed_at": beijing(ballot.confirmed_at) if ballot.confirmed_at else None,
-            "entered_by_id": ballot.entered_by_id, "confirmed_by_id": ballot.confirmed_by_id, "handled_by": handled,
-            "status": ballot.status, "status_name": status_name, "counted": ballot.status == "current",
-            "signature": thumbnail, "signature_ok": signature_ok, "has_signature": ballot.signature_id is not None,
-            "content_hash": ballot.content_hash, "hash_ok": hash_ok, "receipt": ballot.receipt,
-        })
-    return out
-
-
 def _signature_note(row):
     if not row["has_signature"]:
         return "无"
@@ -280,93 +329,94 @@ def filename(c, ext):
 # ---------------------------------------------------------------- xlsx
 
 
-def as_text(worksheet):
-    """Every text cell stored as text, never as a formula: openpyxl takes a string starting with "="
-    for a formula, so a title like =HYPERLINK(...) or a room named =1+1 would run in Excel. The
-    text reads exactly as given (no leading apostrophe); "+", "-", "@", tab and CR starts are
-    stored as strings too."""
-    for row in worksheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
+class _Images:
+    """Each distinct thumbnail written once to a file of the build's scratch folder, named by its
+    key; the writers hand the file's path to XlsxWriter or ReportLab, which read it when they need
+    it, so no image is held in memory for the length of the export."""
+
+    def __init__(self, folder):
+        self.folder, self.written = folder, set()
+
+    def path(self, row):
+        key = row["signature_key"]
+        path = os.path.join(self.folder, f"{key}.png")
+        if key not in self.written:
+            with open(path, "wb") as f:
+                f.write(row["signature"])
+            self.written.add(key)
+        return path
 
 
-def evidence_xlsx(c):
-    """Two sheets: 概要 (header and tally) and 表决票 (one row per ballot, signatures embedded)."""
-    from openpyxl import Workbook
-    from openpyxl.drawing.image import Image as XLImage
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+def write_xlsx(c, path, scratch, progress=None):
+    """Two sheets: 概要 (header and tally) and 表决票 (one row per ballot, signatures embedded),
+    written row by row (XlsxWriter's constant_memory mode: each row goes to disk as it is written;
+    each distinct thumbnail is stored once in the workbook). Text is always written as text, never
+    as a formula. progress(done, total) after each batch."""
+    import xlsxwriter
 
     tally = tally_for(c)
     header = evidence_header(c, tally)
-    rows = evidence_rows(c)
-    wrap = Alignment(wrap_text=True, vertical="center")
-    bold = Font(bold=True)
+    count, upto = ballot_count(c)
+    wb = xlsxwriter.Workbook(path, {"constant_memory": True, "tmpdir": scratch, "strings_to_formulas": False,
+                                    "strings_to_numbers": False, "strings_to_urls": False})
+    wb.set_properties({"title": f"表决证据：{c.title}", "author": "共建"})
+    bold = wb.add_format({"bold": True})
+    title = wb.add_format({"bold": True, "font_size": 14})
+    wrap = wb.add_format({"text_wrap": True, "valign": "vcenter"})
+    head = wb.add_format({"bold": True, "text_wrap": True, "valign": "vcenter", "bg_color": "#DDDDDD", "pattern": 1})
+    footer = f"&L&7名册摘要 {header['roll_digest']}\n审计链头 {header['chain_head']}&R&8第 &P / &N 页"
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "概要"
-    ws.column_dimensions["A"].width = 14
-    ws.column_dimensions["B"].width = 100
-    ws.append([f"表决证据：{c.title}"])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([])
+    ws = wb.add_worksheet("概要")
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 100)
+    ws.write_string(0, 0, f"表决证据：{c.title}", title)
+    r = 2
     for label, value in header["rows"]:
-        ws.append([label, value])
-    ws.append([])
-    ws.append(["计票摘要"])
-    ws.cell(ws.max_row, 1).font = bold
+        ws.write_string(r, 0, label, bold)
+        ws.write_string(r, 1, value, wrap)
+        r += 1
+    r += 1
+    ws.write_string(r, 0, "计票摘要", bold)
+    r += 1
     for line in summary_lines(c, tally):
-        ws.append(["", line])
-    ws.append([])
-    ws.append(["说明", f"共 {len(rows)} 张表决票（含已被替代、冲突和待确认的票，状态一栏说明是否计入统计）。"
-                     "业主姓名已脱敏，不含电话号码。表决票哈希可用 flask audit verify 与审计链核对。"])
-    for row in ws.iter_rows(min_row=3):
-        row[0].font = bold
-        for cell in row[1:]:
-            cell.alignment = wrap
+        ws.write_string(r, 1, line, wrap)
+        r += 1
+    r += 1
+    ws.write_string(r, 0, "说明", bold)
+    ws.write_string(r, 1, f"共 {count} 张表决票（含已被替代、冲突和待确认的票，状态一栏说明是否计入统计）。"
+                          "业主姓名已脱敏，不含电话号码。表决票哈希可用 flask audit verify 与审计链核对。", wrap)
 
-    sheet = wb.create_sheet("表决票")
-    sheet.append(list(COLUMNS))
-    fill = PatternFill("solid", fgColor="DDDDDD")
-    for cell in sheet[1]:
-        cell.font, cell.fill, cell.alignment = bold, fill, wrap
-    widths = (6, 18, 12, 8, 12, 20, 30, 30, 18, 68, 16)
-    for i, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(i)].width = width
-    image_col = get_column_letter(COLUMNS.index("签名 / 纸质票照片") + 1)
-    for r, row in enumerate(rows, 2):
-        sheet.append([row["no"], row["room"], row["owner"], row["choice_label"], row["channel_name"],
-                      row["recorded_at"], row["handled_by"], row["status_name"], _signature_note(row),
-                      row["content_hash"], row["receipt"]])
-        sheet.row_dimensions[r].height = 38  # points: room for a 45 px image
-        for cell in sheet[r]:
-            cell.alignment = wrap
-        if row["signature"] is not None:
-            image = XLImage(io.BytesIO(row["signature"]))
-            image.width, image.height = 120, 45
-            sheet.add_image(image, f"{image_col}{r}")
-    sheet.freeze_panes = "A2"
-    if rows:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
+    sheet = wb.add_worksheet("表决票")
+    for i, width in enumerate((6, 18, 12, 8, 12, 20, 30, 30, 18, 68, 16)):
+        sheet.set_column(i, i, width)
+    sheet.freeze_panes(1, 0)
+    if count:
+        sheet.autofilter(0, 0, count, len(COLUMNS) - 1)
+    sheet.repeat_rows(0)
+    for col, name in enumerate(COLUMNS):
+        sheet.write_string(0, col, name, head)
+    image_col = COLUMNS.index("签名 / 纸质票照片")
+    images = _Images(scratch)
+    r = 0
+    for rows in evidence_batches(c, upto):
+        for row in rows:
+            r += 1
+            sheet.set_row(r, 38)  # points: room for a 45 px image
+            sheet.write_number(r, 0, row["no"], wrap)
+            for col, value in enumerate((row["room"], row["owner"], row["choice_label"], row["channel_name"],
+                                         row["recorded_at"], row["handled_by"], row["status_name"],
+                                         _signature_note(row), row["content_hash"], row["receipt"]), 1):
+                sheet.write_string(r, col, value, wrap)
+            if row["signature"] is not None:
+                sheet.insert_image(r, image_col, images.path(row), {"x_scale": 0.5, "y_scale": 0.5})  # 120 × 45 px
+        if progress:
+            progress(r, count)
     for page in (ws, sheet):
-        page.page_setup.orientation = "landscape"
-        page.page_setup.paperSize = page.PAPERSIZE_A4
-        page.page_setup.fitToWidth, page.page_setup.fitToHeight = 1, 0
-        page.sheet_properties.pageSetUpPr.fitToPage = True
-        page.oddFooter.left.text = f"名册摘要 {header['roll_digest']}\n审计链头 {header['chain_head']}"
-        page.oddFooter.left.size = 7
-        page.oddFooter.right.text = "第 &P / &N 页"
-        page.oddFooter.right.size = 8
-    sheet.print_title_rows = "1:1"
-    for page in (ws, sheet):
-        as_text(page)
-    wb.properties.title = f"表决证据：{c.title}"
-    wb.properties.creator = "共建"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        page.set_landscape()
+        page.set_paper(9)  # A4
+        page.fit_to_pages(1, 0)
+        page.set_footer(footer)
+    wb.close()
 
 
 # ---------------------------------------------------------------- pdf
@@ -387,68 +437,100 @@ def _fonts():
     return regular, MONO_FONT_NAME
 
 
-def _numbered_canvas(header, font, mono):
-    """A canvas that holds its pages until the end, then draws "第 x / y 页" and the footer on each."""
-    from reportlab.lib import colors
-    from reportlab.pdfgen.canvas import Canvas
-
-    class EvidenceCanvas(Canvas):
-        def __init__(self, *args, **kwargs):
-            kwargs["initialFontName"] = font  # else Helvetica is referenced, unembedded
-            super().__init__(*args, **kwargs)
-            self._held = []
-
-        def showPage(self):
-            self._held.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            total = len(self._held)
-            for state in self._held:
-                self.__dict__.update(state)
-                self._decorate(total)
-                super().showPage()
-            super().save()
-
-        def _decorate(self, total):
-            width, height = self._pagesize
-            left, right = 14 * 2.8346, width - 14 * 2.8346
-            self.saveState()
-            self.setFillColor(colors.HexColor("#555555"))
-            self.setFont(font, 7.5)
-            self.drawString(left, height - 22, f"{header['compound']} · {header['title']} · 表决证据")
-            self.drawRightString(right, height - 22, f"生成于 {header['generated_at']}（北京时间）")
-            self.setStrokeColor(colors.HexColor("#999999"))
-            self.setLineWidth(0.4)
-            self.line(left, 34, right, 34)
-            self.setFont(font, 7)
-            self.drawString(left, 24, "名册摘要")
-            self.drawString(left, 14, "审计链头")
-            self.setFont(mono, 7)
-            self.drawString(left + 32, 24, header["roll_digest"] or "—")
-            self.drawString(left + 32, 14, header["chain_head"])
-            self.setFont(font, 8)
-            self.drawRightString(right, 19, f"第 {self._pageNumber} / {total} 页")
-            self.restoreState()
-
-    return EvidenceCanvas
 
 
-def evidence_pdf(c):
-    """A4 landscape: the header and the tally, then the ballots in a table that repeats its heading."""
+def _streamed_document_class():
+    """A ReportLab document that writes as it goes: each page's content stream is compressed when
+    the page ends and, with every image, written to the file at the next flush(); only the small
+    page dictionaries, fonts and the cross-reference wait for save(). ReportLab itself keeps every
+    object until save(), which made a 4,000-ballot PDF peak near 1 GB."""
+    from reportlab import rl_config
+    from reportlab.pdfbase import pdfdoc
+
+    class StreamedDocument(pdfdoc.PDFDocument):
+        def stream_to(self, out):
+            self._out = out
+            self._written = set()
+            self._stubs = {}
+            self._flushed = 0
+            self._pos = 0
+            self._write(pdfdoc.PDFFile(self._pdfVersion).strings[0])
+
+        def _write(self, data):
+            self._out.write(data)
+            offset, self._pos = self._pos, self._pos + len(data)
+            return offset
+
+        def addPage(self, page):
+            stream = pdfdoc.PDFStream()
+            stream.filters = [pdfdoc.PDFBase85Encode, pdfdoc.PDFZCompress] if rl_config.useA85 else [pdfdoc.PDFZCompress]
+            stream.content = page.stream
+            page.stream, page.Contents = None, stream
+            super().addPage(page)
+            self.Reference(stream)
+
+        def flush(self):
+            """Write the finished images and page streams registered since the last flush."""
+            for number in range(self._flushed + 1, self.objectcounter + 1):
+                name = self.numberToId[number]
+                obj = self.idToObject[name]
+                if isinstance(obj, (pdfdoc.PDFImageXObject, pdfdoc.PDFStream)):
+                    self.idToOffset[name] = self._write(pdfdoc.PDFIndirectObject(name, obj).format(self))
+                    self._written.add(name)
+                    # The page dictionary still refers to its stream object (by name, when it is
+                    # formatted): the bytes written are dropped, and what drawImage looks up to reuse an
+                    # image is its size only (one shared stub per size).
+                    obj.content = obj.streamContent = None
+                    size = (getattr(obj, "width", 0), getattr(obj, "height", 0))
+                    self.idToObject[name] = self._stubs.setdefault(size, SimpleNamespace(width=size[0], height=size[1]))
+            self._flushed = self.objectcounter
+
+        def format(self):
+            """PDFDocument.format, writing to the file: objects not written yet, the xref and the trailer."""
+            self.encrypt.prepare(self)
+            cat, info = self.Catalog, self.info
+            self.Reference(cat)
+            self.Reference(info)
+            ids, counter = [], 0
+            while True:
+                counter += 1
+                if counter not in self.numberToId:
+                    break
+                name = self.numberToId[counter]
+                if name not in self._written:
+                    self.idToOffset[name] = self._write(pdfdoc.PDFIndirectObject(name, self.idToObject[name]).format(self))
+                ids.append(name)
+            xref = pdfdoc.PDFCrossReferenceTable()
+            xref.addsection(0, ids)
+            start = self._write(xref.format(self))
+            trailer = pdfdoc.PDFTrailer(startxref=start, Size=len(ids) + 1, Root=self.Reference(cat),
+                                        Info=self.Reference(info), ID=self.ID())
+            self._write(trailer.format(self))
+            return b""
+
+    return StreamedDocument
+
+
+def write_pdf(c, out, scratch, progress=None):
+    """A4 landscape: the header and the tally, then the ballots in a table that repeats its heading,
+    with the roll digest, chain head and "第 x / y 页" on every page. Two passes over the ballots,
+    batch by batch: the first measures each row and fixes the page breaks (so the total is known),
+    the second draws each page as a table of its own rows and writes it out. progress(done, total)."""
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Frame, Paragraph, Spacer, Table, TableStyle
     from reportlab.platypus import Image as PDFImage
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
     from xml.sax.saxutils import escape
 
     font, mono = _fonts()
     tally = tally_for(c)
     header = evidence_header(c, tally)
-    rows = evidence_rows(c)
+    count, upto = ballot_count(c)
+    total_work = 2 * count
 
     base = ParagraphStyle("base", fontName=font, fontSize=8, leading=10.5, wordWrap="CJK")
     title_style = ParagraphStyle("title", parent=base, fontSize=15, leading=20, spaceAfter=2)
@@ -461,59 +543,193 @@ def evidence_pdf(c):
     def p(text, style=cell):
         return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 
-    story = [Paragraph(escape(f"表决证据：{c.title}"), title_style),
-             Paragraph(escape(f"{header['rows'][0][1]}"), ParagraphStyle("sub", parent=base, fontSize=9, textColor=grey)),
-             Spacer(1, 4)]
-    info = Table([[p(label, base), p(value, ParagraphStyle("v", parent=base, fontName=mono) if label in ("名册摘要", "审计链头", "表决链摘要") else base)]
-                  for label, value in header["rows"][1:]], colWidths=[60, 700])
-    info.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-        ("TEXTCOLOR", (0, 0), (0, -1), grey),
-    ]))
-    story += [info, Paragraph("计票摘要", h2)]
-    story += [Paragraph(escape("· " + line), base) for line in summary_lines(c, tally)]
-    story.append(Paragraph(escape(f"表决票（共 {len(rows)} 张，含已被替代、冲突和待确认的票；只有状态为“有效”的票计入统计；业主姓名已脱敏；时间为北京时间）"), h2))
+    def intro():
+        story = [Paragraph(escape(f"表决证据：{c.title}"), title_style),
+                 Paragraph(escape(f"{header['rows'][0][1]}"), ParagraphStyle("sub", parent=base, fontSize=9, textColor=grey)),
+                 Spacer(1, 4)]
+        info = Table([[p(label, base), p(value, ParagraphStyle("v", parent=base, fontName=mono) if label in ("名册摘要", "审计链头", "表决链摘要") else base)]
+                      for label, value in header["rows"][1:]], colWidths=[60, 700])
+        info.setStyle(TableStyle([
+            ("FONTNAME", (0, 0), (-1, -1), font), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ("TEXTCOLOR", (0, 0), (0, -1), grey),
+        ]))
+        story += [info, Paragraph("计票摘要", h2)]
+        story += [Paragraph(escape("· " + line), base) for line in summary_lines(c, tally)]
+        story.append(Paragraph(escape(f"表决票（共 {count} 张，含已被替代、冲突和待确认的票；只有状态为“有效”的票计入统计；业主姓名已脱敏；时间为北京时间）"), h2))
+        return story
 
+    pagesize = landscape(A4)
+    margins = dict(left=14 * mm, right=14 * mm, top=12 * mm, bottom=16 * mm)
+    frame_box = (margins["left"], margins["bottom"], pagesize[0] - margins["left"] - margins["right"],
+                 pagesize[1] - margins["top"] - margins["bottom"])
     widths = [20, 84, 36, 32, 46, 52, 80, 130, 78, 124, 62]  # 744 of 762 pt
-    data = [[p(name, head_cell) for name in PDF_COLUMNS]]
-    for row in rows:
-        if row["signature"] is not None:
-            image = PDFImage(io.BytesIO(row["signature"]), width=72, height=27)
-            note = _signature_note(row)
-            signature = [image, p(note)] if note else image
-        else:
-            signature = p(_signature_note(row))
-        hash_text = row["content_hash"]
-        data.append([
-            p(row["no"]), p(row["room"]), p(row["owner"]), p(row["choice_label"]), p(row["channel_name"]),
-            p(row["recorded_at"].replace(" ", "\n")), p(row["handled_by"]), p(row["status_name"]), signature,
-            p(hash_text[:32] + "\n" + hash_text[32:], mono_cell), p(row["receipt"], mono_cell),
-        ])
-    if not rows:
-        data.append([p("—")] + [p("尚无表决票")] + [""] * (len(COLUMNS) - 2))
-    table = Table(data, colWidths=widths, repeatRows=1)
-    style = [
+    pad = 2  # top and bottom padding of every table cell
+    table_style = [
         ("FONTNAME", (0, 0), (-1, -1), font),
         ("FONTSIZE", (0, 0), (-1, -1), 7),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("ALIGN", (8, 1), (8, -1), "CENTER"),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E4E4E4")),
-        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), pad), ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
         ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]
-    for i, row in enumerate(rows, 1):
-        if not row["counted"]:
-            style.append(("BACKGROUND", (0, i), (-1, i), colors.HexColor("#F3F3F3")))
-    table.setStyle(TableStyle(style))
-    story.append(table)
+    heading = [p(name, head_cell) for name in PDF_COLUMNS]
+    images = _Images(scratch)
 
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out, pagesize=landscape(A4), leftMargin=14 * mm, rightMargin=14 * mm, topMargin=12 * mm,
-        bottomMargin=16 * mm, title=f"表决证据：{c.title}", author="共建", subject=f"{header['compound']} · {c.title}",
-        pageCompression=1, initialFontName=font,
-    )
-    doc.build(story, canvasmaker=_numbered_canvas(header, font, mono))
-    return out.getvalue()
+    class CellText(Paragraph):
+        """A cell's paragraph that remembers its layout: the same text in the same column (statuses,
+        channels, choices, staff, notes repeat on most rows) is laid out once and drawn many times."""
+
+        def wrap(self, available_width, available_height):
+            if getattr(self, "_laid_out", None) != available_width:
+                self._size = super().wrap(available_width, available_height)
+                self._laid_out = available_width
+            return self._size
+
+    texts = {}  # (column, text) → its CellText
+
+    def text(col, value):
+        if col == 1:  # rooms: one each, nothing to share
+            return CellText(escape(str(value)), cell)
+        key = (col, value)
+        found = texts.get(key)
+        if found is None:
+            if len(texts) > 1000:
+                texts.clear()
+            found = texts[key] = CellText(escape(str(value)).replace("\n", "<br/>"), cell)
+        return found
+
+    # Fixed-shape ASCII cells (number, time, hash, receipt) are the table's own strings, drawn in the
+    # column's font: a CJK-wrapping paragraph would lay them out character by character.
+    string_style = [("LEADING", (0, 1), (-1, -1), cell.leading),
+                    ("FONTNAME", (9, 1), (10, -1), mono), ("FONTSIZE", (9, 1), (10, -1), mono_cell.fontSize),
+                    ("LEADING", (9, 1), (10, -1), mono_cell.leading)]
+
+    def cells(row):
+        note = _signature_note(row)
+        if row["signature"] is not None:
+            image = PDFImage(images.path(row), width=72, height=27, lazy=2)
+            signature = [image, text(8, note)] if note else image
+        else:
+            signature = text(8, note)
+        hash_text = row["content_hash"]
+        return [
+            str(row["no"]), text(1, row["room"]), text(2, row["owner"]), text(3, row["choice_label"]),
+            text(4, row["channel_name"]), row["recorded_at"].replace(" ", "\n"), text(6, row["handled_by"]),
+            text(7, row["status_name"]), signature, hash_text[:32] + "\n" + hash_text[32:], row["receipt"],
+        ]
+
+    def height(col, value):
+        return text(col, value).wrap(widths[col] - 6, 10000)[1]
+
+    def row_height(row):
+        """The row's height as the table computes it: its tallest cell and the padding."""
+        note = _signature_note(row)
+        tallest = max(cell.leading * 2,  # the time, on two lines (the number: one)
+                      mono_cell.leading * 2,  # the hash, on two lines (the receipt: one)
+                      *(height(col, row[key]) for col, key in ((1, "room"), (2, "owner"), (3, "choice_label"),
+                                                                (4, "channel_name"), (6, "handled_by"), (7, "status_name"))))
+        if row["signature"] is not None:
+            tallest = max(tallest, 27 + (height(8, note) if note else 0))
+        else:
+            tallest = max(tallest, height(8, note))
+        return tallest + 2 * pad
+
+    def rows():
+        done = count
+        for batch in evidence_batches(c, upto):
+            yield from batch
+            done += len(batch)
+            if progress:
+                progress(done, total_work)
+
+    def draw_intro(canv, decorate):
+        """The intro in frames, page after page; (pages it filled before its last, the frame it ends in)."""
+        story, pages = intro(), 0
+        while True:
+            frame = Frame(*frame_box, showBoundary=0)
+            frame.addFromList(story, canv)
+            if not story:
+                return pages, frame
+            decorate(canv, pages + 1)
+            canv.showPage()
+            pages += 1
+
+    head_height = Table([heading], colWidths=widths, style=table_style).wrap(frame_box[2], frame_box[3])[1]
+
+    # Pass 1: page breaks.
+    scratch_canvas = Canvas(io.BytesIO(), pagesize=pagesize, initialFontName=font)
+    intro_pages, frame = draw_intro(scratch_canvas, lambda canv, n: None)
+    full = frame_box[3] - frame._topPadding - frame._bottomPadding
+    room, used, pages = frame._y - frame._y1p, head_height, []  # rows per table page
+    current = 0
+    done = 0
+    for batch in evidence_batches(c, upto):
+        for row in batch:
+            h = row_height(row)
+            if used + h > room and (current or pages == [] and room < full):
+                pages.append(current)
+                current, used, room = 0, head_height, full
+            current += 1
+            used += h
+        done += len(batch)
+        if progress:
+            progress(done, total_work)
+    pages.append(current)
+    total = intro_pages + len(pages)
+
+    def decorate(canv, number):
+        width, height = pagesize
+        left, right = 14 * 2.8346, width - 14 * 2.8346
+        canv.saveState()
+        canv.setFillColor(colors.HexColor("#555555"))
+        canv.setFont(font, 7.5)
+        canv.drawString(left, height - 22, f"{header['compound']} · {header['title']} · 表决证据")
+        canv.drawRightString(right, height - 22, f"生成于 {header['generated_at']}（北京时间）")
+        canv.setStrokeColor(colors.HexColor("#999999"))
+        canv.setLineWidth(0.4)
+        canv.line(left, 34, right, 34)
+        canv.setFont(font, 7)
+        canv.drawString(left, 24, "名册摘要")
+        canv.drawString(left, 14, "审计链头")
+        canv.setFont(mono, 7)
+        canv.drawString(left + 32, 24, header["roll_digest"] or "—")
+        canv.drawString(left + 32, 14, header["chain_head"])
+        canv.setFont(font, 8)
+        canv.drawRightString(right, 19, f"第 {number} / {total} 页")
+        canv.restoreState()
+
+    # Pass 2: draw and write.
+    canv = Canvas(out, pagesize=pagesize, pageCompression=1, initialFontName=font)
+    canv._doc.__class__ = _streamed_document_class()
+    canv._doc.stream_to(out)
+    canv.setTitle(f"表决证据：{c.title}")
+    canv.setAuthor("共建")
+    canv.setSubject(f"{header['compound']} · {c.title}")
+    number, frame = draw_intro(canv, decorate)
+    source = rows()
+    x = frame._x1 + frame._leftPadding + (frame._aW - sum(widths)) / 2
+    top = frame._y
+    for n, page_rows in enumerate(pages):
+        data, style = [heading], table_style + string_style
+        for i in range(1, page_rows + 1):
+            row = next(source)
+            data.append(cells(row))
+            if not row["counted"]:
+                style.append(("BACKGROUND", (0, i), (-1, i), colors.HexColor("#F3F3F3")))
+        if count == 0:
+            data.append([p("—")] + [p("尚无表决票")] + [""] * (len(COLUMNS) - 2))
+        if len(data) > 1:
+            table = Table(data, colWidths=widths, style=style)
+            _, h = table.wrapOn(canv, frame_box[2], frame_box[3])
+            table.drawOn(canv, x, top - h)
+        number += 1
+        decorate(canv, number)
+        canv.showPage()
+        canv._doc.flush()
+        top = frame_box[1] + frame_box[3] - frame._topPadding
+    for _ in source:  # the last batch's progress
+        pass
+    canv.save()

@@ -2,7 +2,7 @@
 import pytest
 
 from app.extensions import db as _db
-from app.models import Binding, Blob, Defect, InboxItem, Objection
+from app.models import Binding, Blob, Defect, ExportJob, InboxItem, Objection
 from app.services import ballots as ballot_service
 from tests import factories
 
@@ -50,6 +50,8 @@ def world(app, db, client, login):
     publicity, _, _ = notices.create(gw1, {"kind": "publicity", "scope": {"type": "building", "id": b1.id},
                                            "title": "公示", "body": "公示",
                                            "period": {"start": utcnow(), "end": utcnow() + timedelta(days=7)}})
+    job = ExportJob(consultation_id=c.id, format="xlsx", status="done", progress=100)  # an evidence export
+    _db.session.add(job)
     photo = Blob(sha256="0" * 64, mimetype="image/png", data=b"\x89PNG")
     _db.session.add(photo)
     _db.session.flush()
@@ -66,7 +68,7 @@ def world(app, db, client, login):
     return {
         "ids": {"binding_id": resp.json["data"]["id"], "building_id": b1.id, "consultation_id": c.id,
                 "ballot_id": paper.id, "flat_id": world_flat, "item_id": item.id, "notice_id": publicity.id,
-                "objection_id": objection.id, "plan_id": plan.id, "pledge_id": pledge.id, "payment_id": payment.id, "proxy_id": proxy_id,
+                "objection_id": objection.id, "plan_id": plan.id, "pledge_id": pledge.id, "payment_id": payment.id, "proxy_id": proxy_id, "job_id": job.id,
                 **works_ids, **survey_ids},
         "bodies": {
             "/ballots": {"flat_id": world_flat, "choice": "agree", "signature": factories.signature_png()},
