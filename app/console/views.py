@@ -11,7 +11,8 @@ from functools import wraps
 
 import qrcode
 from apiflask.exceptions import HTTPError
-from flask import Response, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import (Response, abort, current_app, g, redirect, render_template, request, session, stream_with_context,
+                   url_for)
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import contains_eager
 from marshmallow import ValidationError
@@ -584,16 +585,62 @@ def consultation_pending(consultation_id):
 
 @bp.get("/consultations/<int:consultation_id>/evidence.<any(xlsx, pdf):ext>")
 def consultation_evidence(consultation_id, ext):
-    """The signature sheet, as the API's evidence.xlsx / .pdf: staff who may create consultations there."""
+    """The signature sheet, as the API's evidence.xlsx / .pdf (app/services/exports.py): a file stored
+    for a closed consultation, a small one built now, or a large one's export job, whose page polls
+    it until the file can be downloaded. Staff who may create consultations there."""
+    from app.services import exports
+
     c = _consultation(consultation_id, consultation_service.CREATORS)
     if c.status == "draft":
         raise ApiError(409, "not_open", "征询尚未开始，还没有表决证据")
-    data = evidence.evidence_xlsx(c) if ext == "xlsx" else evidence.evidence_pdf(c)
+    what, job = exports.request_export(g.user, c, ext)
+    if what == "job":
+        return redirect(url_for("console.export_job", job_id=job.id))
     current_app.logger.info("evidence.%s of consultation %s exported by user %s from the console", ext, c.id, g.user.id)
-    mimetype = evidence.XLSX_MIME if ext == "xlsx" else evidence.PDF_MIME
-    response = Response(data, mimetype=mimetype, headers={"Content-Disposition": evidence.filename(c, ext),
-                                                          "Cache-Control": "no-store"})
-    return response
+    headers = {"Content-Disposition": evidence.filename(c, ext), "Cache-Control": "no-store"}
+    if what == "file":
+        return Response(stream_with_context(exports.chunks(job.id)), mimetype=exports.FORMATS[ext][0], headers=headers)
+    path, cleanup = exports.built_now(c, ext)
+
+    def read():
+        try:
+            with open(path, "rb") as f:
+                yield from iter(lambda: f.read(256 * 1024), b"")
+        finally:
+            cleanup()
+
+    return Response(read(), mimetype=exports.FORMATS[ext][0], headers=headers)
+
+
+def _export_job(job_id):
+    from app.services import exports
+
+    job = exports.get(job_id)
+    if job is None:
+        abort(404)
+    c = _consultation(job.consultation_id, consultation_service.CREATORS)  # 404 outside the scope
+    return job, c
+
+
+@bp.get("/export-jobs/<int:job_id>")
+def export_job(job_id):
+    """A large evidence export being built: progress polled every second, then the download."""
+    from app.services import exports
+
+    job, c = _export_job(job_id)
+    template = "console/_export_job.html" if request.headers.get("HX-Request") else "console/export_job.html"
+    return render_template(template, job=exports.view(job), c=c)
+
+
+@bp.get("/export-jobs/<int:job_id>/file")
+def export_job_file(job_id):
+    from app.services import exports
+
+    job, c = _export_job(job_id)
+    if job.status != "done":
+        abort(404)
+    return Response(stream_with_context(exports.chunks(job.id)), mimetype=exports.FORMATS[job.format][0],
+                    headers={"Content-Disposition": evidence.filename(c, job.format), "Cache-Control": "no-store"})
 
 
 @bp.get("/consultations/<int:consultation_id>/paper")

@@ -154,3 +154,38 @@ def test_a_compounds_posters_are_drawn_by_a_job_and_downloaded_by_their_requeste
     assert other.get(f"/console/jobs/{job_id}/file").status_code == 404
     # without the form's token: refused, no job
     assert client.post(f"/console/compounds/{comp.id}/posters").status_code == 400
+
+
+def test_a_large_evidence_export_is_a_job_the_page_polls_then_downloads(app, client, office):
+    """More ballots than EVIDENCE_INLINE_MAX: the console's evidence link goes to the export job's
+    page (polled every second), then the file; staff of another community get 404 for both."""
+    from app.services import ballots as ballot_service
+    from app.services import exports
+
+    flat = office.buildings[0].units[0].flats[0]
+    owner = factories.resident("rj-owner", flat)
+    factories.staff("rj-stranger", "community_staff", "community", factories.compound().community_id)
+    c = factories.consultation(("compound", office))
+    _db.session.commit()
+    ballot_service.sign(owner.id, c.id, flat.id, "agree", factories.signature_png())
+    _db.session.commit()
+    app.config["EVIDENCE_INLINE_MAX"] = 0
+    try:
+        sign_in(client, "rj-office")
+        answer = client.get(f"/console/consultations/{c.id}/evidence.xlsx")
+        assert answer.status_code == 302 and "/console/export-jobs/" in answer.headers["Location"]
+        job_id = int(answer.headers["Location"].rsplit("/", 1)[1])
+        page = client.get(f"/console/export-jobs/{job_id}").get_data(as_text=True)
+        assert "排队中" in page and 'hx-trigger="every 1s"' in page
+        assert client.get(f"/console/export-jobs/{job_id}/file").status_code == 404  # not yet
+        assert exports.run(job_id) == "done"
+        done = client.get(f"/console/export-jobs/{job_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+        assert "签名表已生成" in done and "<nav" not in done  # the polled part alone
+        file = client.get(f"/console/export-jobs/{job_id}/file")
+        assert file.status_code == 200 and file.data[:2] == b"PK"  # an xlsx (a zip)
+        stranger = app.test_client()
+        sign_in(stranger, "rj-stranger")
+        assert stranger.get(f"/console/export-jobs/{job_id}").status_code == 404
+        assert stranger.get(f"/console/export-jobs/{job_id}/file").status_code == 404
+    finally:
+        app.config["EVIDENCE_INLINE_MAX"] = exports.INLINE_MAX
