@@ -15,6 +15,7 @@ module.exports = {
   // staff
   list: (status = 'pending') => request({ path: '/bindings?status=' + status }),
   approve: (id) => request({ path: '/bindings/' + id + '/approve', method: 'POST' }),
+  confirmInPerson: (id) => request({ path: '/bindings/' + id + '/confirm-in-person', method: 'POST' }),
   reject: (id, reason) => request({ path: '/bindings/' + id + '/reject', method: 'POST', data: { reason } }),
   lockedFlats: () => request({ path: '/bindings/locked-flats' }),
   unlockFlat: (flatId, reason) => request({ path: '/flats/' + flatId + '/unlock', method: 'POST', data: { reason: reason || null } }),

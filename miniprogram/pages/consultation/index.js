@@ -1,5 +1,6 @@
-// One consultation for one flat: what is asked, until when, what the flat answered; an owner chooses,
-// signs by hand, confirms, and gets a receipt. One step per screen; a network failure keeps the
+// One consultation for one flat: what is asked, until when, what the flat answered; an owner (or the
+// owner's written proxy, told whom they sign for) chooses, signs by hand, confirms, and gets a receipt;
+// whoever cannot sign online (a family member, a level the consultation requires) is told why. One step per screen; a network failure keeps the
 // choice and the signature and sends them again with the same Idempotency-Key.
 const largeType = require('../../behaviors/large-type')
 const auth = require('../../services/auth')
@@ -27,6 +28,10 @@ Component({
     answered: false,
     ballot: null, // {choiceLabel, recordedAt, statusName}: the owner's, or anyone's once published
     isOwner: false,
+    canSign: false,
+    cannotSign: '', // the backend's reason why the caller cannot sign online for the flat now
+    signingFor: null, // {owner, number}: the caller signs as the owner's written proxy
+    requiresLevel2: false,
     step: 'read', // read → sign → confirm
     choice: null, // {key, label}
     signed: false,
@@ -64,6 +69,10 @@ Component({
             statusName: BALLOT_STATUS[c.ballot.status] || c.ballot.status,
           } : null,
           isOwner: !!binding && binding.relation === 'owner',
+          canSign: c.cannot_sign === null,
+          cannotSign: c.cannot_sign || '',
+          signingFor: c.signing_for ? { owner: c.signing_for.owner, number: c.signing_for.number } : null,
+          requiresLevel2: (c.rule || {}).required_level === 2,
           step: 'read', choice: null, signed: false, failure: '', refusal: '', conflictReceipt: '',
         })
       } catch (error) {
@@ -106,7 +115,9 @@ Component({
           flatId: this.flatId, choice: this.data.choice.key, signature: this.signature,
         }, this.key)
         this.setData({ submitting: false })
-        wx.redirectTo({ url: '/pages/receipt/index?code=' + encodeURIComponent(answer.receipt) })
+        const proxy = this.data.signingFor
+        const signedFor = proxy ? `&for=${encodeURIComponent(proxy.owner)}&proxy=${encodeURIComponent(proxy.number)}` : ''
+        wx.redirectTo({ url: '/pages/receipt/index?code=' + encodeURIComponent(answer.receipt) + signedFor })
       } catch (error) {
         this.failed(error)
       }
@@ -131,6 +142,9 @@ Component({
     },
     openReceipt() {
       wx.navigateTo({ url: '/pages/receipt/index?code=' + encodeURIComponent(this.data.conflictReceipt) })
+    },
+    openProxies() {
+      wx.navigateTo({ url: `/pages/proxies/index?flat_id=${this.flatId}&consultation_id=${this.id}` })
     },
     openResults() {
       wx.navigateTo({ url: `/pages/results/index?id=${this.id}&flat_id=${this.flatId}` })

@@ -1,7 +1,7 @@
 // Home: my flats, what waits for me (open consultations not yet answered), each flat's contribution
 // plans (出资方案) with what it owes and whether it pledged, its compound's renovation projects (改造项目)
 // with their phase and the flat's open surveys (问卷), the large-type switch, scanning a building's
-// code, checking a receipt, my pledges, and the staff pages for staff.
+// code, checking a receipt, my pledges, my 编号 and written proxies (委托代签), and the staff pages for staff.
 const largeType = require('../../behaviors/large-type')
 const auth = require('../../services/auth')
 const consultations = require('../../services/consultations')
@@ -69,7 +69,7 @@ Component({
         const [me, box] = await Promise.all([auth.me(), notices.inbox()])
         const flats = await Promise.all(me.bindings.map(async (b) => {
           const item = {
-            bindingId: b.id, flatId: b.flat.id, label: b.flat.label, relation: b.relation_name,
+            bindingId: b.id, flatId: b.flat.id, label: b.flat.label, relation: b.relation_name, owner: b.relation === 'owner',
             status: b.status, statusName: b.status_name, reason: b.reason || '', waiting: [], plans: [], plansError: '',
             projects: [], surveys: [], moreErrors: [],
           }
@@ -137,6 +137,10 @@ Component({
     openSurvey(event) {
       const { id, flat } = event.currentTarget.dataset
       wx.navigateTo({ url: `/pages/survey/index?id=${id}&flat_id=${flat}` })
+    },
+    openProxies(event) {
+      const flat = event.currentTarget.dataset.flat
+      wx.navigateTo({ url: '/pages/proxies/index' + (flat ? '?flat_id=' + flat : '') })
     },
     openPledges() {
       wx.navigateTo({ url: '/pages/pledges/index' })

@@ -15,10 +15,13 @@ Component({
     code: '',
     codeError: '',
     receipt: null,
+    signedFor: '',
   },
   methods: {
     onLoad(options) {
-      const code = (options || {}).code
+      const { code, proxy } = options || {}
+      // Signed as a written proxy: the consultation page says for whom (the receipt itself is the flat's).
+      if (proxy) this.setData({ signedFor: `您代 ${decodeURIComponent(options.for || '')} 签署（委托编号 ${decodeURIComponent(proxy)}）` })
       if (code) {
         this.setData({ code: decodeURIComponent(code) })
         this.load()

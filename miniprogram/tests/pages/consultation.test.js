@@ -18,7 +18,7 @@ const OPEN = {
   status: 'open', status_name: '征询中', opens_at: null, closes_at: '2026-12-05T09:51:29.379389Z',
   opened_at: '2026-11-28T09:51:29.399455Z', closed_at: null, published_at: null,
   roll_digest: '8691f885277ec7074da571dd31e0dcb12fce5500faf9e22c2ec46e7a59b47e05', accepting: true,
-  flat_id: 312, answered: false, ballot: null,
+  flat_id: 312, answered: false, ballot: null, cannot_sign: null,
 }
 const BALLOT = { id: 90, choice: 'agree', choice_label: '同意', channel: 'online', status: 'current', recorded_at: '2026-11-29T02:05:00Z' }
 
@@ -41,7 +41,11 @@ function refused(status, code, message, details = {}) {
   return () => ({ status, body: { error: { code, message, details } } })
 }
 
+const NOT_OWNER = '只有业主本人（或其书面委托人）可以签署表决票；家庭成员和租户可以查看该户是否已表决'
+
 function serve(consultation, relation = 'owner') {
+  // The backend's reason for a family member or tenant, as GET /consultations/7?flat_id= gives it.
+  if (relation !== 'owner' && consultation.cannot_sign === null) consultation = { ...consultation, cannot_sign: NOT_OWNER }
   wxFake.route('GET', '/consultations/7', answer(consultation))
   wxFake.route('GET', '/me', answer(me(relation)))
 }
@@ -203,7 +207,8 @@ test('a family member sees whether the flat answered, and no sign button', async
   const page = await open('pages/consultation/index', { id: '7', flat_id: '312' })
   expect(find(page, '.answered').dom.textContent.trim()).toBe('✓ 该户已表决') // not the owner's choice
   expect(find(page, '.option')).toBeFalsy()
-  expect(text(page)).toContain('只有业主本人可以签署表决')
+  expect(text(page)).toContain('⚠ ' + NOT_OWNER)
+  expect(find(page, '.grant-proxy')).toBeFalsy()
 })
 
 test('a tenant of a flat that has not answered sees so', async () => {
@@ -291,4 +296,50 @@ test('a refused consent, or none to ask for, never holds up the ballot', async (
   expect(asked).toEqual([]) // the templates could not be loaded: nothing to ask
   expect(ballots()).toHaveLength(1)
   expect(wxFake.navigations).toEqual(['/pages/receipt/index?code=Z24QW44JWJH8'])
+})
+
+// issue 15: written proxies and verification levels
+const SIGNING_FOR = { proxy_id: 5, number: 'WT7K3M9Q', owner: '王*' }
+
+test('a written proxy is told whom they sign for before signing, at each step and on the receipt', async () => {
+  serve({ ...OPEN, signing_for: SIGNING_FOR })
+  wxFake.route('GET', '/me', answer({ ...me('owner'), bindings: [] })) // the holder has no binding to this flat
+  wxFake.route('POST', '/consultations/7/ballots', answer(SIGNED, 201))
+  const page = await open('pages/consultation/index', { id: '7', flat_id: '312' })
+  expect(text(page)).toContain('您正代 王* 签署（委托编号 WT7K3M9Q）')
+  expect(find(page, '.grant-proxy')).toBeFalsy() // a proxy does not grant proxies
+  page.querySelectorAll('.option')[0].dispatchEvent('tap')
+  await settle()
+  expect(text(page)).toContain('您正代 王* 签署（委托编号 WT7K3M9Q）')
+  await chooseAndSignFromPad(page)
+  expect(text(page)).toContain('确认提交：同意？')
+  expect(text(page)).toContain('您正代 王* 签署（委托编号 WT7K3M9Q）')
+  await tap(page, '.confirm')
+  expect(ballots()[0].data).toEqual({ flat_id: 312, choice: 'agree', signature: 'aGVsbG8=' })
+  expect(wxFake.navigations).toEqual(['/pages/receipt/index?code=Z24QW44JWJH8&for=%E7%8E%8B*&proxy=WT7K3M9Q'])
+})
+
+test('where level 2 is required, a level-1 owner reads the backend\'s reason and gets no signing form', async () => {
+  const reason = '本次表决要求业主经网格员当面核验（核验等级 2）后才能线上签署；您的绑定目前是名册核验（等级 1）。请联系第一网格上门或到社区当面核验身份，核验后即可签署；也可以填写纸质表决票'
+  serve({ ...OPEN, rule: { ...RULE, required_level: 2 }, cannot_sign: reason })
+  const page = await open('pages/consultation/index', { id: '7', flat_id: '312' })
+  expect(text(page)).toContain('本次线上签署要求网格员当面核验身份（核验等级 2）')
+  expect(text(page)).toContain('⚠ ' + reason)
+  expect(find(page, '.option')).toBeFalsy()
+  expect(find(page, '.grant-proxy')).toBeTruthy() // the owner may still ask someone verified to sign
+})
+
+test('an owner who can sign may instead grant a proxy for this consultation', async () => {
+  serve(OPEN)
+  const page = await open('pages/consultation/index', { id: '7', flat_id: '312' })
+  await tap(page, '.grant-proxy')
+  expect(wxFake.navigations).toEqual(['/pages/proxies/index?flat_id=312&consultation_id=7'])
+})
+
+test('a closed consultation offers no proxy and no signing', async () => {
+  serve({ ...OPEN, status: 'closed', status_name: '已截止', accepting: false, cannot_sign: '征询已截止，不能再表决' })
+  const page = await open('pages/consultation/index', { id: '7', flat_id: '312' })
+  expect(text(page)).toContain('已截止，不再接受表决')
+  expect(find(page, '.grant-proxy')).toBeFalsy()
+  expect(find(page, '.option')).toBeFalsy()
 })

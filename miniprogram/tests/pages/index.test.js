@@ -156,3 +156,23 @@ test('in large type every text of the page reads at least 18px', async () => {
   const page = await open('pages/index/index')
   expect(await expectLargeType(page)).toBeGreaterThan(8)
 })
+
+test('my 编号 shows, an owner\'s flat card leads to granting a proxy for that flat, and 委托代签 to my proxies', async () => {
+  wxFake.route('GET', '/me', answer({ ...ME, user: { ...ME.user, id: 27 } }))
+  wxFake.route('GET', '/consultations', answer(LIST))
+  const page = await open('pages/index/index')
+  expect(text(page)).toContain('我的编号：27（别人委托您代签时，请告诉对方这个编号）')
+  expect(page.querySelectorAll('.grant-proxy')).toHaveLength(1) // the approved owner's flat, not the ended binding
+  await tap(page, '.grant-proxy')
+  await tap(page, '.proxies')
+  expect(wxFake.navigations).toEqual(['/pages/proxies/index?flat_id=101', '/pages/proxies/index'])
+})
+
+test('a family member\'s flat card offers no proxy to grant', async () => {
+  const family = { ...ME.bindings[0], relation: 'family', relation_name: '家庭成员' }
+  wxFake.route('GET', '/me', answer({ ...ME, bindings: [family] }))
+  wxFake.route('GET', '/consultations', answer(LIST))
+  const page = await open('pages/index/index')
+  expect(text(page)).toContain('家庭成员 · 已绑定')
+  expect(page.querySelectorAll('.grant-proxy')).toHaveLength(0)
+})

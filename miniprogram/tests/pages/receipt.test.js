@@ -104,3 +104,14 @@ test('in large type every text and button reads large', async () => {
   const page = await open('pages/receipt/index', { code: 'Z24QW44JWJH8' })
   expect(await expectLargeType(page)).toBeGreaterThan(5)
 })
+
+test('after signing as a written proxy the receipt says for whom (issue 15)', async () => {
+  wxFake.route('GET', '/receipts/Z24QW44JWJH8', () => ({ status: 200, body: { data: {
+    receipt: 'Z24QW44JWJH8', consultation: { id: 7, title: '3号楼2单元加装电梯', status: 'open' }, room: null,
+    channel: 'online', channel_name: '线上', choice: 'agree', choice_label: '同意', recorded_at: '2026-11-29T02:05:00Z',
+    confirmed_at: null, status: 'current', status_name: '有效（计入统计）', counted: true, ballot_hash: 'ab12',
+  } } }))
+  const page = await open('pages/receipt/index', { code: 'Z24QW44JWJH8', for: '%E7%8E%8B*', proxy: 'WT7K3M9Q' })
+  expect(text(page)).toContain('您代 王* 签署（委托编号 WT7K3M9Q）')
+  expect(text(page)).toContain('✓ 计入统计')
+})

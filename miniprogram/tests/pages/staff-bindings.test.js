@@ -32,8 +32,22 @@ function refuse(status, code, message, details = {}) {
   return () => ({ status, body: { error: { code, message, details } } })
 }
 
+// GET /bindings?status=approved: bound residents, one still at level 1 (roster check), one confirmed in person.
+const APPROVED = [
+  { id: 41, flat: flat(102, 1, '102', 1), relation: 'owner', relation_name: '业主', status: 'approved', status_name: '已绑定',
+    reason: null, created_at: '2026-11-20T02:30:00Z', level: 1, level_name: '名册核验', level_at: null,
+    applicant: { name: '王秀英', phone: '137****4321' }, roster_owner: { name: '王**', phone: '137****4321' }, method: 'roster' },
+  { id: 42, flat: flat(103, 1, '201', 2), relation: 'owner', relation_name: '业主', status: 'approved', status_name: '已绑定',
+    reason: null, created_at: '2026-11-21T02:30:00Z', level: 2, level_name: '网格员当面核验', level_at: '2026-11-22T02:30:00Z',
+    applicant: { name: '刘强', phone: null }, roster_owner: { name: '刘*', phone: null }, method: 'roster' },
+]
+
+function byStatus(pending, approved) {
+  return (req) => ({ status: 200, body: { data: req.path.endsWith('status=approved') ? approved : pending } })
+}
+
 function routes() {
-  wxFake.route('GET', '/bindings', answer(PENDING))
+  wxFake.route('GET', '/bindings', byStatus(PENDING, APPROVED))
   wxFake.route('GET', '/bindings/locked-flats', answer(LOCKED))
 }
 
@@ -46,7 +60,7 @@ afterEach(() => jest.restoreAllMocks())
 test('shows each application with the roster owner, and the locked flats', async () => {
   routes()
   const page = await open('pages/staff/bindings/index')
-  expect(wxFake.calls.map((c) => c.path).sort()).toEqual(['/bindings/locked-flats', '/bindings?status=pending'])
+  expect(wxFake.calls.map((c) => c.path).sort()).toEqual(['/bindings/locked-flats', '/bindings?status=approved', '/bindings?status=pending'])
   const shown = text(page)
   expect(shown).toContain('待审核的绑定申请（2）')
   expect(shown).toContain('阳光里小区 1栋1单元101')
@@ -58,6 +72,34 @@ test('shows each application with the roster owner, and the locked flats', async
   expect(shown).toContain('被锁定的房屋（1）')
   expect(shown).toContain('⚠ 阳光里小区 1栋1单元301')
   expect(shown).toContain('锁定时间：2026-11-27 14:15')
+  expect(shown).toContain('待当面核验的居民（1）') // the level-2 one is not offered again
+  expect(shown).toContain('王秀英（业主） · 137****4321')
+  expect(shown).toContain('当前：名册核验')
+  expect(shown).not.toContain('刘强')
+})
+
+test('当面核验 asks first, then confirms the binding and takes it off the list (issue 15)', async () => {
+  routes()
+  wxFake.route('POST', '/bindings/41/confirm-in-person', answer({ ...APPROVED[0], level: 2, level_name: '网格员当面核验', level_at: '2026-11-30T02:00:00Z' }))
+  const asked = []
+  wx.showModal = (o) => { asked.push(o.content); o.success({ confirm: false, cancel: true }) }
+  const page = await open('pages/staff/bindings/index')
+  await tap(page, '.confirm-in-person')
+  expect(asked[0]).toContain('请确认您已当面见到 王秀英（业主） · 137****4321')
+  expect(writes()).toEqual([]) // cancelled: nothing sent
+  wx.showModal = (o) => o.success({ confirm: true, cancel: false })
+  await tap(page, '.confirm-in-person')
+  expect(writes()).toEqual([{ path: '/bindings/41/confirm-in-person', data: undefined }])
+  expect(text(page)).toContain('待当面核验的居民（0）')
+  expect(text(page)).toContain('✓ 本范围已绑定的居民都已当面核验')
+})
+
+test('a confirmation the backend refuses shows its words on the resident', async () => {
+  routes()
+  wxFake.route('POST', '/bindings/41/confirm-in-person', refuse(409, 'already_confirmed', '该居民已经当面核验过', { level: 2 }))
+  const page = await open('pages/staff/bindings/index')
+  await tap(page, '.confirm-in-person')
+  expect(text(page)).toContain('⚠ 该居民已经当面核验过')
 })
 
 test('approving posts to the application and takes it off the list', async () => {
@@ -131,7 +173,7 @@ test('nothing to review and nothing locked', async () => {
   wxFake.route('GET', '/bindings', answer([]))
   wxFake.route('GET', '/bindings/locked-flats', answer([]))
   const page = await open('pages/staff/bindings/index')
-  expect(text(page)).toContain('✓ 没有待审核的绑定申请，也没有被锁定的房屋。')
+  expect(text(page)).toContain('✓ 没有待审核的绑定申请，也没有被锁定的房屋或待当面核验的居民。')
 })
 
 test('a failure shows the message and a retry that loads again', async () => {

@@ -1,6 +1,7 @@
 // Binding approvals for grid workers and community staff: applications the roster could not match,
 // approved or rejected with a reason after checking with the owner; and flats locked after repeated
-// failed checks, unlocked after a confirm.
+// failed checks, unlocked after a confirm; and the residents bound by the roster check (level 1) that a
+// grid worker, having met them, confirms in person (当面核验, level 2: what some consultations require).
 const largeType = require('../../../behaviors/large-type')
 const bindings = require('../../../services/bindings')
 const { beijingTime } = require('../../../utils/format')
@@ -18,6 +19,14 @@ function application(b) {
   }
 }
 
+function verifiable(b) {
+  return {
+    id: b.id, label: b.flat.label, relation: b.relation_name,
+    who: `${b.applicant.name}（${b.relation_name}）` + (b.applicant.phone ? ` · ${b.applicant.phone}` : ''),
+    level: b.level_name, error: '',
+  }
+}
+
 function lockedFlat(f) {
   return { id: f.id, label: f.label, lockedAt: '锁定时间：' + beijingTime(f.locked_at), error: '' }
 }
@@ -29,6 +38,7 @@ Component({
     message: '',
     applications: [],
     locked: [],
+    verifiable: [], // approved bindings still at level 1
     rejectingId: null, // the application whose reason is being written
     reason: '',
     busy: false,
@@ -43,14 +53,16 @@ Component({
     async load() {
       this.setData({ state: 'loading', message: '' })
       try {
-        const [pending, locked] = await Promise.all([bindings.list('pending'), bindings.lockedFlats()])
+        const [pending, locked, approved] = await Promise.all([bindings.list('pending'), bindings.lockedFlats(), bindings.list('approved')])
+        const level1 = approved.filter((b) => b.status === 'approved' && b.level < 2)
         this.setData({
           applications: pending.map(application),
           locked: locked.map(lockedFlat),
+          verifiable: level1.map(verifiable),
           rejectingId: null,
           reason: '',
-          state: pending.length || locked.length ? 'ready' : 'empty',
-          message: '✓ 没有待审核的绑定申请，也没有被锁定的房屋。',
+          state: pending.length || locked.length || level1.length ? 'ready' : 'empty',
+          message: '✓ 没有待审核的绑定申请，也没有被锁定的房屋或待当面核验的居民。',
         })
       } catch (error) {
         this.setData({ state: 'error', message: error.message })
@@ -62,7 +74,7 @@ Component({
     removeFrom(list, id) {
       const left = this.data[list].filter((x) => x.id !== id)
       this.setData({ [list]: left })
-      if (!this.data.applications.length && !this.data.locked.length) this.setData({ state: 'empty' })
+      if (!this.data.applications.length && !this.data.locked.length && !this.data.verifiable.length) this.setData({ state: 'empty' })
     },
     async act(id, work, done) {
       if (this.data.busy) return
@@ -95,6 +107,24 @@ Component({
       const id = event.currentTarget.dataset.id
       // The backend requires the reason and says so (422): one rule, in one place.
       return this.act(id, () => bindings.reject(id, this.data.reason.trim()), '已驳回')
+    },
+    confirmInPerson(event) {
+      const b = this.data.verifiable.find((x) => x.id === event.currentTarget.dataset.id)
+      wx.showModal({
+        title: '当面核验',
+        content: `请确认您已当面见到 ${b.who}，并核对了身份证件与房产信息。确认 ${b.label} 的这位居民已当面核验？`,
+        confirmText: '确认核验',
+        success: async (res) => {
+          if (!res.confirm) return
+          try {
+            await bindings.confirmInPerson(b.id)
+            wx.showToast({ title: '已核验', icon: 'success' })
+            this.removeFrom('verifiable', b.id)
+          } catch (error) {
+            this.setError('verifiable', b.id, '⚠ ' + error.message)
+          }
+        },
+      })
     },
     unlock(event) {
       const { id, label } = event.currentTarget.dataset

@@ -122,6 +122,10 @@ Component({
       }
     },
 
+    openProxyPaper() {
+      wx.navigateTo({ url: `/pages/staff/proxy-paper/index?id=${this.data.id}&title=${encodeURIComponent(this.data.title)}` })
+    },
+
     // ---- confirming one entered by someone else, beside its photo
     async showPhoto(event) {
       const id = event.currentTarget.dataset.id
