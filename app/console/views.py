@@ -674,7 +674,59 @@ def bindings():
         raise ApiError(403, "forbidden", "只有网格员和社区工作人员可以审核绑定")
     pending = [binding_view(b, for_staff=True) for b in binding_service.pending_for(g.user, "pending")]
     locked = binding_service.locked_flats(g.user)
-    return render_template("console/bindings.html", pending=pending, locked=locked)
+    # Owners bound by the roster match only (level 1), for the in-person check (issue 15).
+    in_person = [binding_view(b, for_staff=True) for b in binding_service.pending_for(g.user, "approved")
+                 if (b.level or 1) < 2 and b.relation == "owner"][:300]
+    can_confirm = bool(scopes.roles_of(g.user, *binding_service.LEVEL_CONFIRMERS))
+    return render_template("console/bindings.html", pending=pending, locked=locked, in_person=in_person,
+                           can_confirm=can_confirm)
+
+
+@bp.post("/bindings/<int:binding_id>/confirm-in-person")
+@committed
+def binding_in_person(binding_id):
+    """The grid worker met the owner and checked who they are: level 2 (who and when are recorded)."""
+    binding_service.confirm_in_person(g.user, binding_id)
+    return redirect(url_for("console.bindings"))
+
+
+# ---------------------------------------------------------------- written proxies (issue 15)
+
+
+@bp.get("/proxies")
+def proxies_page():
+    """Written proxies of the flats of the user's scope: paper ones waiting for a second staff
+    member's confirmation beside their photos first, then the others."""
+    from app.api.proxies import proxy_views
+    from app.models import Proxy
+    from app.services.proxies import PAPER_STAFF
+
+    if not scopes.roles_of(g.user, *PAPER_STAFF):
+        raise ApiError(403, "forbidden", "只有网格员和社区工作人员可以处理纸质委托书")
+    found = db.session.scalars(scopes.join_place_tree(
+        db.select(Proxy).join(Flat, Proxy.flat_id == Flat.id).join(Unit, Flat.unit_id == Unit.id)
+        .join(Building, Unit.building_id == Building.id))
+        .where(scopes.buildings_condition(g.user, *PAPER_STAFF))
+        .order_by((Proxy.status == "unconfirmed").desc(), Proxy.id.desc()).limit(300)).all()
+    entered_by = {p.id: p.entered_by_id for p in found}
+    return render_template("console/proxies.html", proxies=proxy_views(found, g.user), entered_by=entered_by)
+
+
+@bp.get("/proxies/<int:proxy_id>/photo")
+def proxy_photo(proxy_id):
+    from app.services import proxies as proxy_service
+
+    data, mimetype = proxy_service.image(g.user, proxy_id)
+    return _file(data, mimetype, f"proxy-{proxy_id}", inline=True)
+
+
+@bp.post("/proxies/<int:proxy_id>/confirm")
+@committed
+def proxy_confirm(proxy_id):
+    from app.services import proxies as proxy_service
+
+    proxy_service.confirm(g.user, proxy_id)
+    return redirect(url_for("console.proxies_page"))
 
 
 @bp.post("/bindings/<int:binding_id>/<any(approve, reject):action>")
