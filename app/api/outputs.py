@@ -591,6 +591,8 @@ class PlanFlatPart(Schema):
     relation = Text(nullable=True)
     pledged = Bool()
     cannot_pledge = Text(nullable=True, metadata={"description": "为什么现在不能签署（null：可以签署）"})
+    signing_for = One(SigningFor, nullable=True, metadata={
+        "description": "受托人（relation 为 proxy）代业主承诺时：委托书编号和委托人；否则为 null"})
     pledge = One(Pledge, nullable=True, metadata={"description": "家庭成员和租户看不到承诺内容：null"})
     state = Enum(PAYMENT_STATES)
     state_name = Text()

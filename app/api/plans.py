@@ -35,14 +35,22 @@ def _relation(flat_id):
 
 
 def _visible(plan_id, flat_id=None, staff_roles=service.PLAN_WATCHERS):
-    """Staff of the scope see a plan in any state; a resident through a bound flat of an opened plan."""
+    """Staff of the scope see a plan in any state; a resident through a bound flat of an opened plan,
+    and a written proxy's holder through the flat whose owner it pledges for."""
     plan = service.get(plan_id)
     if service.visible_to_staff(current_user(), plan, staff_roles):
         return plan
-    if flat_id is not None and plan.status != "draft" and _relation(flat_id) and db.session.scalar(
-            db.select(PlanFlat.id).filter_by(plan_id=plan.id, flat_id=flat_id)) is not None:
-        return plan
+    if flat_id is not None and plan.status != "draft":
+        pf = db.session.scalar(db.select(PlanFlat).filter_by(plan_id=plan.id, flat_id=flat_id))
+        if pf is not None and (_holds_proxy(plan, pf) or _relation(flat_id)):
+            return plan
     raise ApiError(404, "not_found", service.NOT_FOUND)
+
+
+def _holds_proxy(plan, pf):
+    from app.services.proxies import covering
+
+    return covering(current_user().id, pf.flat_id, pf.person_key, plan_id=plan.id) is not None
 
 
 def _opened(plan):
@@ -92,7 +100,12 @@ def show(plan_id, query):
     relation = None
     if flat_id is not None:
         relation = db.session.scalar(db.select(Binding.relation).filter_by(
-            user_id=current_user().id, flat_id=flat_id, status="approved")) or "staff"
+            user_id=current_user().id, flat_id=flat_id, status="approved"))
+        if relation != "owner" and not service.visible_to_staff(current_user(), plan):
+            pf = db.session.scalar(db.select(PlanFlat).filter_by(plan_id=plan.id, flat_id=flat_id))
+            if pf is not None and _holds_proxy(plan, pf):
+                relation = "proxy"  # pledges for the owner under a written proxy (issue 15)
+        relation = relation or "staff"
     return ok(views.plan_view(plan, current_user(), flat_id, relation))
 
 

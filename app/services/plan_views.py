@@ -113,7 +113,15 @@ def _flat_parts(plans, frozen, flat_id, relation, user):
             sums[(plan_id, kind)] = int(total or 0)
     # Family members and tenants see what the flat owes and whether it pledged, not the pledge.
     shown = {p.id: v for p, v in zip(pledges.values(), pledge_views(list(pledges.values())))} \
-        if relation in ("owner", "staff") else {}
+        if relation in ("owner", "staff", "proxy") else {}
+    proxies = {}  # a written proxy's holder pledges for the owner (issue 15)
+    if user is not None and relation == "proxy":
+        from app.services.proxies import covering
+
+        for plan_id, pf in pfs.items():
+            found = covering(user.id, flat_id, pf.person_key, plan_id=plan_id)
+            if found is not None:
+                proxies[plan_id] = found
     binding = db.session.scalar(db.select(Binding).filter_by(
         user_id=user.id, flat_id=flat_id, status="approved", relation="owner")) if user is not None and relation == "owner" else None
     parts = {}
@@ -126,21 +134,34 @@ def _flat_parts(plans, frozen, flat_id, relation, user):
         state = state_of(pledge.total_fen, paid, refunded) if pledge is not None else "none"
         parts[plan.id] = {
             **service.flat_amounts(frozen[plan.id], pf, dues.get(plan.id, {})), "relation": relation,
-            "pledged": pledge is not None, "cannot_pledge": cannot_pledge(plan, frozen[plan.id], pf, relation, binding),
+            "pledged": pledge is not None,
+            "cannot_pledge": cannot_pledge(plan, frozen[plan.id], pf, relation, binding, proxies.get(plan.id)),
+            "signing_for": _signing_for(proxies.get(plan.id)),
             "pledge": shown.get(pledge.id) if pledge is not None else None,
             "state": state, "state_name": PAYMENT_STATES[state],
             "paid_fen": (paid - refunded) if pledge is not None else 0}
     return parts
 
 
-def cannot_pledge(plan, frozen, pf, relation, binding):
+def _signing_for(proxy):
+    if proxy is None:
+        return None
+    from app.services.proxies import owner_names
+
+    return {"proxy_id": proxy.id, "number": proxy.number, "owner": owner_names([proxy.person_key])[proxy.person_key]}
+
+
+def cannot_pledge(plan, frozen, pf, relation, binding, proxy=None):
     """Why the signed-in resident may not pledge for this flat now, in words; None when they may
     (the checks pledges.sign makes, so the page says so before the owner signs). binding: the
-    resident's approved owner binding to the flat, or None."""
+    resident's approved owner binding to the flat, or None; proxy: the written proxy a holder
+    (relation "proxy") pledges under, or None."""
     from app.services.consultations import speaks_for
 
     if not service.is_accepting(plan, frozen):
         return "出资方案已截止或尚未开始认筹"
+    if relation == "proxy":
+        return None if proxy is not None else "您的委托书已撤销或不涵盖本方案，不能代为承诺"
     if relation != "owner":
         return "只有业主本人可以签署出资承诺；家庭成员和租户可以查看应缴金额" if relation != "staff" else "工作人员请录入纸质承诺"
     if binding is None or not speaks_for(binding.owner_id, pf.flat_id, pf.person_key):

@@ -185,13 +185,26 @@ def test_a_proxy_pledges_for_the_owner(client, login, place):
     _db.session.commit()
     body = {"flat_id": flat.id, "lines": [{"item": "lift", "method": "direct"}], "signature": SIG}
     neighbour = login("neighbour")
+    page = f"/api/v1/plans/{plan.id}?flat_id={flat.id}"
+    assert client.get(page, headers=neighbour).status_code == 404  # no proxy yet: not their flat
     assert client.post(f"/api/v1/plans/{plan.id}/pledges", headers=neighbour, json=body).status_code == 404
-    assert grant(client, login("owner"), flat, place["proxy"], {"type": "plan", "id": plan.id}).status_code == 201
+    granted = grant(client, login("owner"), flat, place["proxy"], {"type": "plan", "id": plan.id})
+    assert granted.status_code == 201
+    # The plan page, as the holder sees it before pledging: the flat's amounts, whom they pledge for.
+    seen = client.get(page, headers=neighbour).json["data"]["flat"]
+    assert seen["relation"] == "proxy" and seen["cannot_pledge"] is None
+    assert seen["signing_for"]["number"] == granted.json["data"]["number"] and seen["due_fen"] == 10_000
     resp = client.post(f"/api/v1/plans/{plan.id}/pledges", headers=neighbour, json=body)
     assert resp.status_code == 201, resp.json
     pledge = _db.session.scalar(_db.select(Pledge).where(Pledge.plan_id == plan.id))
     assert pledge.proxy_id is not None and pledge.user_id == place["proxy"].id and pledge.status == "current"
+    assert client.get(page, headers=neighbour).json["data"]["flat"]["pledge"]["receipt"] == pledge.receipt
     assert verification.verify() == []
+    # Revoked: the page is no longer theirs, and nothing more is pledged under it.
+    revoked = client.post(f"/api/v1/proxies/{granted.json['data']['id']}/revoke", headers=login("owner"))
+    assert revoked.status_code == 200, revoked.json
+    assert client.get(page, headers=neighbour).status_code == 404
+    assert client.post(f"/api/v1/plans/{plan.id}/pledges", headers=neighbour, json=body).status_code == 404
 
 
 def test_hostile_grants_change_nothing(client, login, place):

@@ -79,6 +79,7 @@ Component({
     flat: null, // the flat's amounts; null when the flat is not in the plan
     pledge: null, // the flat's pledge (owners and staff only)
     canPledge: false,
+    signingFor: null, // {owner, number}: the caller pledges as the owner's written proxy
     notOwner: '',
     step: 'read', // read → sign → done
     rows: [],
@@ -122,9 +123,11 @@ Component({
           pledge: flat && flat.pledge ? pledgeForm.view(flat.pledge) : null,
           // The backend says why this resident may not sign now (not the owner, not the roll's owner,
           // closed); null means the form is theirs.
-          canPledge: !!flat && plan.accepting && relation === 'owner' && !flat.cannot_pledge,
+          // An owner, or the holder of the owner's written proxy (relation 'proxy'), pledges.
+          canPledge: !!flat && plan.accepting && (relation === 'owner' || relation === 'proxy') && !flat.cannot_pledge,
           notOwner: !flat || !plan.accepting ? ''
-            : relation !== 'owner' ? (NOT_OWNER[relation] || NOT_OWNER.family) : (flat.cannot_pledge || ''),
+            : relation !== 'owner' && relation !== 'proxy' ? (NOT_OWNER[relation] || NOT_OWNER.family) : (flat.cannot_pledge || ''),
+          signingFor: flat && flat.signing_for ? { owner: flat.signing_for.owner, number: flat.signing_for.number } : null,
           step: 'read', rows, total: money(pledgeForm.total(rows)),
           formError: '', signed: false, submitting: false, failure: '', refusal: '', receipt: null, docError: '',
           remindText: '', canRemind: !!(this.templates && this.templates.plan_deadline),
