@@ -58,6 +58,19 @@ def _iso(value):
     return value.isoformat() + "Z" if value else None
 
 
+def _bound(flat_id):
+    return db.session.scalar(db.select(Binding.relation).filter_by(user_id=current_user().id, flat_id=flat_id,
+                                                                   status="approved"))
+
+
+def _any_proxy(flat_id):
+    """Does the user hold an active written proxy for the flat (issue 15)?"""
+    from app.models import Proxy
+
+    return db.session.scalar(db.select(Proxy.id).filter_by(proxy_user_id=current_user().id, flat_id=flat_id,
+                                                           status="active").limit(1)) is not None
+
+
 def _resident_relation(flat_id):
     """The signed-in user's relation to a flat they are bound to (owner, family, tenant); 404 otherwise."""
     relation = db.session.scalar(
@@ -114,8 +127,14 @@ def index(query):
     """With flat_id: the consultations of a bound flat with its current ballot. Without: staff's scope."""
     if query["flat_id"] is not None:
         flat_id = query["flat_id"]
-        relation = _resident_relation(flat_id)
         items = [c for c in service.consultations_for_flat(flat_id) if c.status != "draft"]
+        relation = _bound(flat_id)
+        if relation is None:
+            # The holder of a written proxy for the flat: the consultations it covers, as the owner sees them.
+            items = [c for c in items if _holds_proxy(c, flat_id)]
+            if not items and not _any_proxy(flat_id):
+                raise ApiError(404, "not_found", "您尚未绑定该房屋")
+            return ok(consultation_views(items, flat_id, "owner"))
         return ok(consultation_views(items, flat_id, relation))
     user = current_user()
     if not scopes.roles_of(user, *service.WATCHERS):

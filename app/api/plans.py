@@ -79,9 +79,17 @@ def index(query):
     """With flat_id: the plans of a bound flat, each with its amounts. Without: the staff's scope."""
     flat_id = query["flat_id"]
     if flat_id is not None:
-        relation = _relation(flat_id)
-        return ok(views.plan_views([p for p in service.plans_for_flat(flat_id) if p.status != "draft"],
-                                   current_user(), flat_id, relation))
+        opened = [p for p in service.plans_for_flat(flat_id) if p.status != "draft"]
+        bound = db.session.scalar(db.select(Binding.relation).filter_by(
+            user_id=current_user().id, flat_id=flat_id, status="approved"))
+        if bound is None:  # the holder of a written proxy for the flat: the plans it covers (issue 15)
+            pfs = {pf.plan_id: pf for pf in db.session.scalars(db.select(PlanFlat).where(
+                PlanFlat.flat_id == flat_id, PlanFlat.plan_id.in_([p.id for p in opened])))} if opened else {}
+            covered = [p for p in opened if p.id in pfs and _holds_proxy(p, pfs[p.id])]
+            if not covered:
+                _relation(flat_id)  # 404: not their flat
+            return ok(views.plan_views(covered, current_user(), flat_id, "proxy"))
+        return ok(views.plan_views(opened, current_user(), flat_id, bound))
     user = current_user()
     if not scopes.roles_of(user, *service.PLAN_WATCHERS):
         raise ApiError(403, "forbidden", "请带上 flat_id 查看您房屋的出资方案")

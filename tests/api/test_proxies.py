@@ -280,3 +280,34 @@ def test_verify_names_a_proxy_inserted_behind_the_apps_back(client, login, place
     _db.session.commit()
     problems = [p for p in verification.verify() if p.chain.endswith("/proxies")]
     assert problems and "被插入" in problems[0].what
+
+
+def test_a_standing_proxys_holder_finds_the_owners_consultations_and_plans(client, login, place):
+    """A standing proxy covers every consultation and plan of the owner's flat: its holder lists them
+    with the flat's id (as the owner would), and nothing once it is revoked; a stranger gets 404."""
+    from datetime import timedelta
+
+    from app.models.places import utcnow
+    from app.services import plans
+
+    comp, flat, c = place["comp"], place["flats"][0], place["c"]
+    admin = factories.staff("plan-admin2", "admin")
+    plan = plans.create(admin, {"scope": {"type": "compound", "id": comp.id}, "title": "楼道出资",
+                                "items": [{"key": "paint", "name": "粉刷", "required": True, "cost_fen": 6_000,
+                                           "standard": {"type": "fixed"}}],
+                                "methods": ["direct"], "closes_at": utcnow() + timedelta(days=3)})
+    plans.open_(admin, plan.id)
+    _db.session.commit()
+    neighbour = login("neighbour")
+    assert client.get(f"/api/v1/consultations?flat_id={flat.id}", headers=neighbour).status_code == 404
+    assert client.get(f"/api/v1/plans?flat_id={flat.id}", headers=neighbour).status_code == 404
+    granted = grant(client, login("owner"), flat, place["proxy"], {"type": "standing"})
+    assert granted.status_code == 201, granted.json
+    listed = client.get(f"/api/v1/consultations?flat_id={flat.id}", headers=neighbour)
+    assert listed.status_code == 200 and [x["id"] for x in listed.json["data"]] == [c.id]
+    plans_listed = client.get(f"/api/v1/plans?flat_id={flat.id}", headers=neighbour).json["data"]
+    assert [p["id"] for p in plans_listed] == [plan.id] and plans_listed[0]["flat"]["relation"] == "proxy"
+    assert client.get(f"/api/v1/consultations?flat_id={flat.id}", headers=login("family")).status_code == 200  # bound
+    client.post(f"/api/v1/proxies/{granted.json['data']['id']}/revoke", headers=login("owner"))
+    assert client.get(f"/api/v1/consultations?flat_id={flat.id}", headers=neighbour).status_code == 404
+    assert client.get(f"/api/v1/plans?flat_id={flat.id}", headers=neighbour).status_code == 404

@@ -195,5 +195,25 @@ Component({
       const page = p.scopeType === 'plan' ? 'plan' : 'consultation'
       wx.navigateTo({ url: `/pages/${page}/index?id=${p.targetId}&flat_id=${p.flatId}` })
     },
+    // A standing proxy reaches every open consultation and plan of the owner's flat: list them.
+    async showReach(event) {
+      const id = event.currentTarget.dataset.id
+      const p = this.data.held.find((x) => x.id === id)
+      const update = (fields) => this.setData({ held: this.data.held.map((x) => (x.id === id ? { ...x, ...fields } : x)) })
+      try {
+        const [cs, ps] = await Promise.all([consultations.forFlat(p.flatId), plans.forFlat(p.flatId)])
+        const reach = [
+          ...cs.filter((c) => c.accepting).map((c) => ({ key: 'c' + c.id, page: 'consultation', id: c.id, text: '征询：' + c.title })),
+          ...ps.filter((x) => x.accepting).map((x) => ({ key: 'p' + x.id, page: 'plan', id: x.id, text: '出资方案：' + x.title })),
+        ]
+        update({ reach, reachText: reach.length ? '' : '该户目前没有正在进行的征询或出资方案', error: '' })
+      } catch (error) {
+        update({ error: '⚠ ' + error.message })
+      }
+    },
+    openReach(event) {
+      const { page, id, flat } = event.currentTarget.dataset
+      wx.navigateTo({ url: `/pages/${page}/index?id=${id}&flat_id=${flat}` })
+    },
   },
 })

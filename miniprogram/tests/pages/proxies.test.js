@@ -206,3 +206,28 @@ test('in large type the list and the form read large', async () => {
   await tap(form, '.grant')
   expect(await expectLargeType(form)).toBeGreaterThan(4)
 })
+
+test('a standing proxy\'s holder sees the owner\'s open consultations and plans, and goes to sign one', async () => {
+  const fx = require('../plan-fixtures')
+  const standing = proxy({ role: 'holder', can_revoke: false, scope: { type: 'standing', type_name: '长期有效（直至撤销）', id: null, title: null } })
+  serve({ mine: me([], 9), list: [standing] })
+  wxFake.route('GET', '/plans', answer([fx.forFlat('proxy')]))
+  const page = await open('pages/proxies/index', {})
+  expect(find(page, '.open-target')).toBeFalsy() // no one consultation to go to
+  await tap(page, '.show-reach')
+  const paths = wxFake.calls.map((c) => c.path)
+  expect(paths).toContain('/consultations?flat_id=312')
+  expect(paths).toContain('/plans?flat_id=312')
+  const reach = page.querySelectorAll('.reach').map((n) => n.dom.textContent.trim())
+  expect(reach).toEqual(['征询：3号楼2单元加装电梯', '出资方案：3栋加装电梯出资方案']) // the closed one is not offered
+  await tap(page, '.reach')
+  expect(wxFake.navigations).toEqual(['/pages/consultation/index?id=7&flat_id=312'])
+})
+
+test('a standing proxy with nothing open says so', async () => {
+  const standing = proxy({ role: 'holder', can_revoke: false, scope: { type: 'standing', type_name: '长期有效（直至撤销）', id: null, title: null } })
+  serve({ mine: me([], 9), list: [standing], consultations: [CLOSED_CONSULTATION] })
+  const page = await open('pages/proxies/index', {})
+  await tap(page, '.show-reach')
+  expect(text(page)).toContain('该户目前没有正在进行的征询或出资方案')
+})
