@@ -538,7 +538,8 @@ def _consultation_body(form):
         "kind": form.get("kind") or "other",
         "rule": {"preset": form.get("preset") or "major", "thresholds": thresholds,
                  "required_consent_flat_ids": [int(i) for i in form.getlist("required") if i.isdigit()],
-                 "objection_veto": form.get("objection_veto") == "on"},
+                 "objection_veto": form.get("objection_veto") == "on",
+                 "required_level": 2 if form.get("required_level") == "2" else 1},
         # datetime-local is Beijing wall time
         "closes_at": (closes + (":00" if len(closes) == 16 else "") + "+08:00") if closes else "",
     }

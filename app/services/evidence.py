@@ -73,6 +73,8 @@ def rule_lines(c, labels=None, rule=None):
         lines.append("必须同意的房屋：" + "、".join(labels.get(i, f"房屋#{i}") for i in required))
     if rule.get("objection_veto"):
         lines.append("无居民明确反对（有一户反对即不通过）")
+    if (rule.get("required_level") or 1) >= 2:
+        lines.append("线上签署须经网格员当面核验身份（核验等级 2）")
     return lines
 
 

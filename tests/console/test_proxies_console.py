@@ -61,3 +61,25 @@ def test_a_paper_proxy_is_confirmed_beside_its_photo_and_an_owner_is_verified_in
     assert binding.level == 2 and binding.level_by_id is not None
     assert f"/console/bindings/{binding.id}/confirm-in-person" not in gw2.get("/console/bindings").get_data(as_text=True)
     assert token is not None and verification.verify() == []
+
+
+def test_the_rule_builder_can_require_in_person_verification(app, client):
+    """The console's rule builder: 要求当面核验 sets the rule's required_level to 2, and the page says it."""
+    from app.models import Consultation
+
+    comp = factories.compound(buildings=(("1栋", 1, 1, 2),))
+    factories.staff("cp-committee", "committee", "compound", comp.id)
+    _db.session.commit()
+    token = sign_in(client, "cp-committee")
+    form = {"csrf_token": token, "scope": f"compound:{comp.id}", "title": "1栋加装电梯", "body": "",
+            "kind": "elevator", "preset": "major", "closes_at": "2031-01-01T12:00", "required_level": "2"}
+    page = client.get("/console/consultations/new").get_data(as_text=True)
+    scope_field = re.search(r'<select name="(scope[^"]*)"', page).group(1)
+    value = re.search(r'<option value="([^"]*' + str(comp.id) + r')"', page).group(1)
+    form.pop("scope")
+    form[scope_field] = value
+    answer = client.post("/console/consultations/new", data=form)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
+    c = _db.session.scalar(_db.select(Consultation).order_by(Consultation.id.desc()))
+    assert c.rule["required_level"] == 2
+    assert "线上签署须经网格员当面核验身份（核验等级 2）" in client.get(answer.headers["Location"]).get_data(as_text=True)
