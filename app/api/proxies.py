@@ -12,7 +12,7 @@ from app.api.outputs import answer
 from app.api.schemas import PaperProxyIn, ProxyIn, ProxyQuery
 from app.api.views import flat_view
 from app.extensions import db
-from app.models import Consultation, ContributionPlan, Flat, Proxy
+from app.models import Building, Consultation, ContributionPlan, Flat, Proxy, Unit
 from app.models.proxies import CHANNELS, SCOPES, STATUSES
 from app.services import proxies as service
 from app.services import scopes
@@ -38,9 +38,14 @@ def proxy_views(proxies, user):
     if plan_ids:
         titles.update({("plan", i): t for i, t in db.session.execute(
             db.select(ContributionPlan.id, ContributionPlan.title).where(ContributionPlan.id.in_(plan_ids)))})
+    from sqlalchemy.orm import joinedload
+
+    flats = {f.id: f for f in db.session.scalars(  # each flat with its unit, building and compound, at once
+        db.select(Flat).where(Flat.id.in_({p.flat_id for p in proxies}))
+        .options(joinedload(Flat.unit).joinedload(Unit.building).joinedload(Building.compound)))} if proxies else {}
     views = []
     for p in proxies:
-        flat = db.session.get(Flat, p.flat_id)
+        flat = flats[p.flat_id]
         staff = scopes.can(user, flat.unit.building, *PAPER_STAFF)
         role = "holder" if p.proxy_user_id == user.id else "staff" if staff and p.grantor_user_id != user.id else "owner"
         target = p.consultation_id or p.plan_id
