@@ -24,7 +24,7 @@ it the run is sequential (--jobs 1). Each database must exist and is emptied by 
 Before the mutations, each test subset runs once unmutated (the baseline): a subset that fails
 there (someone's edit in progress) makes every result meaningless, so the run stops (exit 2).
 
-Last full run (2 cores, SQLite, -j 2, 262 s with the baseline): all 35 mutations killed, none
+Last full run (2 cores, SQLite, -j 2, 147 s with the baseline): all 43 mutations killed, none
 survived. Equivalent mutants (the tests cannot tell them apart, nor could an attacker) are not
 in the list; each is named in a comment where it would be.
 """
@@ -54,6 +54,7 @@ TALLY = "app/services/tally.py"
 CONSULTATIONS = "app/services/consultations.py"
 EVIDENCE = "app/services/evidence.py"
 QRCODES = "app/services/qrcodes.py"
+PROXIES = "app/services/proxies.py"
 
 # The tests that guard each module: the files that exercise it directly, small enough that one
 # run takes seconds (pytest -x stops at the first failure).
@@ -63,10 +64,11 @@ GUARDS = {
     VERIFICATION: ["tests/services/test_audit_tamper.py", "tests/api/test_consultations.py", MUTANT_TESTS],
     CONSULTATIONS: ["tests/services/test_audit_tamper.py", "tests/api/test_consultations.py"],
     BINDINGS: ["tests/api/test_binding_attacks.py", "tests/api/test_bindings.py", MUTANT_TESTS],
-    BALLOTS: ["tests/api/test_ballot_attacks.py", "tests/api/test_consultations.py"],
+    BALLOTS: ["tests/api/test_ballot_attacks.py", "tests/api/test_consultations.py", "tests/api/test_levels.py"],
     TALLY: ["tests/services/test_tally_law.py"],
     EVIDENCE: ["tests/api/test_evidence.py", MUTANT_TESTS],
     QRCODES: ["tests/test_cli.py"],
+    PROXIES: ["tests/api/test_proxies.py", "tests/console/test_proxies_console.py"],
 }
 
 
@@ -191,6 +193,18 @@ MUTANTS = [
            "QR_MODE=wxacode makes a plain QR", named=True),
     Mutant("qr-mode-never-url", QRCODES, 'if current_app.config["QR_MODE"] == "url":', "if False:",
            "QR_MODE=url asks WeChat for a mini-program code", named=True),
+    # ---- app/services/proxies.py and the level check (issue 15)
+    Mutant("proxy-limit", PROXIES, "if standing + scoped >= limit:", "if standing + scoped > limit:",
+           "a holder may take a fourth proxy for one consultation (>= -> >)", named=True),
+    Mutant("proxy-same-person", PROXIES, "if proxy.entered_by_id == user.id:", "if False:",
+           "the staff member who entered a paper proxy may confirm it", named=True),
+    Mutant("proxy-grantor-speaks", PROXIES, "if not speaks_for(binding.owner_id, flat.id, person):", "if False:",
+           "an owner binding that does not speak for the roll's person may grant a proxy", named=True),
+    Mutant("proxy-revoked-signs", PROXIES, 'Proxy.status == "active", db.or_(Proxy.scope == "standing", scoped)',
+           'Proxy.status != "unconfirmed", db.or_(Proxy.scope == "standing", scoped)',
+           "a revoked proxy still lets its holder sign", named=True),
+    Mutant("ballot-level", BALLOTS, "ensure_level(frozen, row.level, flat_id)", "pass",
+           "a level-1 owner signs where the consultation requires an in-person check", named=True),
 ]
 
 

@@ -311,3 +311,25 @@ def test_a_standing_proxys_holder_finds_the_owners_consultations_and_plans(clien
     client.post(f"/api/v1/proxies/{granted.json['data']['id']}/revoke", headers=login("owner"))
     assert client.get(f"/api/v1/consultations?flat_id={flat.id}", headers=neighbour).status_code == 404
     assert client.get(f"/api/v1/plans?flat_id={flat.id}", headers=neighbour).status_code == 404
+
+
+def test_an_owner_binding_that_does_not_speak_for_the_rolls_person_cannot_grant(client, login, place):
+    """The flat changed hands after the roll froze: the previous owner's binding (verified against the
+    owner the roll no longer names) is refused in Chinese, and no proxy is written."""
+    from app.models import Owner
+
+    comp, flat, c = place["comp"], place["flats"][0], place["c"]
+    previous = factories.user("previous-owner")
+    other_owner = Owner(name="前业主", phone="13900009999")
+    _db.session.add(other_owner)
+    _db.session.flush()
+    binding = Binding(user=previous, flat=flat, relation="owner", name="前业主", status="approved",
+                      method="roster_phone", owner_id=other_owner.id)
+    _db.session.add(binding)
+    _db.session.flush()
+    record_approval(binding)
+    _db.session.commit()
+    resp = grant(client, login("previous-owner"), flat, place["proxy"], {"type": "consultation", "id": c.id})
+    assert resp.status_code == 403 and resp.json["error"]["code"] == "not_roll_owner", resp.json
+    assert "业主不一致" in resp.json["error"]["message"]
+    assert _db.session.scalar(_db.select(_db.func.count(Proxy.id))) == 0
