@@ -59,6 +59,7 @@ def _iso(value):
 
 
 def _bound(flat_id):
+    """The signed-in user's relation to the flat (owner, family, tenant), or None if not bound."""
     return db.session.scalar(db.select(Binding.relation).filter_by(user_id=current_user().id, flat_id=flat_id,
                                                                    status="approved"))
 
@@ -73,9 +74,7 @@ def _any_proxy(flat_id):
 
 def _resident_relation(flat_id):
     """The signed-in user's relation to a flat they are bound to (owner, family, tenant); 404 otherwise."""
-    relation = db.session.scalar(
-        db.select(Binding.relation).filter_by(user_id=current_user().id, flat_id=flat_id, status="approved")
-    )
+    relation = _bound(flat_id)
     if relation is None:
         raise ApiError(404, "not_found", "您尚未绑定该房屋")
     return relation
@@ -152,8 +151,7 @@ def show(consultation_id, query):
     flat_id = query["flat_id"]
     if flat_id is None:
         return ok(consultation_view(c))
-    relation = db.session.scalar(db.select(Binding.relation).filter_by(
-        user_id=current_user().id, flat_id=flat_id, status="approved"))
+    relation = _bound(flat_id)
     cannot_sign, proxy = ballot_service.signing(current_user().id, c, flat_id)
     if relation is None and proxy is None:
         cannot_sign = "工作人员请录入纸质表决票"

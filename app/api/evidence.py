@@ -15,7 +15,6 @@ from app.services import evidence, exports
 bp = APIBlueprint("evidence", __name__, url_prefix="/api/v1", tag="evidence")
 
 ROLES = service.CREATORS  # committee, community and street staff, district officers, admins: not grid workers
-READ_BYTES = 256 * 1024
 
 
 class ExportJobOut(Schema):
@@ -76,17 +75,9 @@ def _export(consultation_id, ext):
         return _stored(c, job)
     if what == "job":
         return {"data": exports.view(job)}, 202, {"Location": f"/api/v1/export-jobs/{job.id}"}
-    path, cleanup = exports.built_now(c, ext)
+    chunks = exports.built_now_chunks(c, ext)
     current_app.logger.info("evidence.%s of consultation %s exported by user %s", ext, c.id, current_user().id)
-
-    def read():
-        try:
-            with open(path, "rb") as f:
-                yield from iter(lambda: f.read(READ_BYTES), b"")
-        finally:
-            cleanup()
-
-    return Response(read(), mimetype=exports.FORMATS[ext][0], headers=_headers(c, ext))
+    return Response(chunks, mimetype=exports.FORMATS[ext][0], headers=_headers(c, ext))
 
 
 def _responses(media_type, description):

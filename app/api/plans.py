@@ -26,9 +26,14 @@ PHOTO = {200: {"description": "照片（JPEG 或 PNG）",
                            "image/png": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-def _relation(flat_id):
-    relation = db.session.scalar(db.select(Binding.relation).filter_by(
+def _bound(flat_id):
+    """The signed-in user's relation to the flat (owner, family, tenant), or None if not bound."""
+    return db.session.scalar(db.select(Binding.relation).filter_by(
         user_id=current_user().id, flat_id=flat_id, status="approved"))
+
+
+def _relation(flat_id):
+    relation = _bound(flat_id)
     if relation is None:
         raise ApiError(404, "not_found", "您尚未绑定该房屋")
     return relation
@@ -80,8 +85,7 @@ def index(query):
     flat_id = query["flat_id"]
     if flat_id is not None:
         opened = [p for p in service.plans_for_flat(flat_id) if p.status != "draft"]
-        bound = db.session.scalar(db.select(Binding.relation).filter_by(
-            user_id=current_user().id, flat_id=flat_id, status="approved"))
+        bound = _bound(flat_id)
         if bound is None:  # the holder of a written proxy for the flat: the plans it covers (issue 15)
             pfs = {pf.plan_id: pf for pf in db.session.scalars(db.select(PlanFlat).where(
                 PlanFlat.flat_id == flat_id, PlanFlat.plan_id.in_([p.id for p in opened])))} if opened else {}
@@ -107,8 +111,7 @@ def show(plan_id, query):
     plan = _visible(plan_id, flat_id)
     relation = None
     if flat_id is not None:
-        relation = db.session.scalar(db.select(Binding.relation).filter_by(
-            user_id=current_user().id, flat_id=flat_id, status="approved"))
+        relation = _bound(flat_id)
         if relation != "owner" and not service.visible_to_staff(current_user(), plan):
             pf = db.session.scalar(db.select(PlanFlat).filter_by(plan_id=plan.id, flat_id=flat_id))
             if pf is not None and _holds_proxy(plan, pf):

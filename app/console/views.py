@@ -601,16 +601,7 @@ def consultation_evidence(consultation_id, ext):
     headers = {"Content-Disposition": evidence.filename(c, ext), "Cache-Control": "no-store"}
     if what == "file":
         return Response(stream_with_context(exports.chunks(job.id)), mimetype=exports.FORMATS[ext][0], headers=headers)
-    path, cleanup = exports.built_now(c, ext)
-
-    def read():
-        try:
-            with open(path, "rb") as f:
-                yield from iter(lambda: f.read(256 * 1024), b"")
-        finally:
-            cleanup()
-
-    return Response(read(), mimetype=exports.FORMATS[ext][0], headers=headers)
+    return Response(exports.built_now_chunks(c, ext), mimetype=exports.FORMATS[ext][0], headers=headers)
 
 
 def _export_job(job_id):

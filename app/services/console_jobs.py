@@ -35,14 +35,9 @@ BUSY = {"roster": "该小区已有一份名册正在检查或导入，请等它�
 
 
 def _expire_stale(where):
-    cutoff = utcnow() - timedelta(seconds=int(current_app.config.get("CONSOLE_JOB_STALE_SECONDS", STALE_SECONDS)))
-    gone = db.session.execute(
-        db.update(ConsoleJob).where(where, ConsoleJob.status.in_(("queued", "running")),
-                                    db.func.coalesce(ConsoleJob.heartbeat_at, ConsoleJob.created_at) < cutoff)
-        .values(status="failed", data=None, outcome={"message": STALE_MESSAGE, "errors": []}, finished_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
-    return gone
+    seconds = int(current_app.config.get("CONSOLE_JOB_STALE_SECONDS", STALE_SECONDS))
+    return background.fail_stale(ConsoleJob, where, seconds, data=None,
+                                 outcome={"message": STALE_MESSAGE, "errors": []})
 
 
 def _create(user, compound, kind, filename, data=None, params=None, total=None):
@@ -50,7 +45,7 @@ def _create(user, compound, kind, filename, data=None, params=None, total=None):
     family = ("roster_check", "roster_import") if kind.startswith("roster") else (kind,)
     same = (ConsoleJob.compound_id == compound.id) & ConsoleJob.kind.in_(family)
     _expire_stale(same)
-    busy = db.session.scalar(db.select(ConsoleJob.id).where(same, ConsoleJob.status.in_(("queued", "running"))).limit(1))
+    busy = db.session.scalar(db.select(ConsoleJob.id).where(same, ConsoleJob.status.in_(background.LIVE)).limit(1))
     if busy is not None:
         raise ApiError(409, "job_busy", BUSY[family[0].split("_")[0]], {"job_id": busy})
     db.session.execute(db.delete(ConsoleJob).where(ConsoleJob.finished_at < utcnow() - KEEP))

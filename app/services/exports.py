@@ -62,16 +62,9 @@ def cache_key(c):
 def _expire_stale(query):
     """Mark the queued or running jobs the query finds whose heartbeat stopped as failed."""
     seconds = _setting("EXPORT_STALE_SECONDS", STALE_SECONDS)
-    cutoff = utcnow() - timedelta(seconds=seconds)
-    stale = db.session.execute(
-        db.update(ExportJob)
-        .where(query, ExportJob.status.in_(("queued", "running")),
-               db.func.coalesce(ExportJob.heartbeat_at, ExportJob.created_at) < cutoff)
-        .values(status="failed", error=STALE_MESSAGE.format(seconds=seconds), finished_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
+    stale = background.fail_stale(ExportJob, query, seconds, error=STALE_MESSAGE.format(seconds=seconds))
     if stale:
         log.warning("export jobs marked failed: no heartbeat for %s s", seconds)
-    db.session.commit()  # at once: on SQLite even an UPDATE of no row holds the write lock until then
     return stale
 
 
@@ -245,6 +238,21 @@ def built_now(c, fmt):
         raise
     return path, lambda: shutil.rmtree(scratch, ignore_errors=True)
 
+
+
+def built_now_chunks(c, fmt, size=256 * 1024):
+    """A small export of an open consultation built in the request, as the chunks of its file (the
+    scratch folder removed once they are read, or the response is abandoned)."""
+    path, cleanup = built_now(c, fmt)
+
+    def read():
+        try:
+            with open(path, "rb") as f:
+                yield from iter(lambda: f.read(size), b"")
+        finally:
+            cleanup()
+
+    return read()
 
 def view(job):
     base = f"/api/v1/export-jobs/{job.id}"
