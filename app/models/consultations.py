@@ -54,7 +54,11 @@ class Consultation(db.Model):
 class RollEntry(db.Model):
     """One flat of the frozen roll: its area and the person it counts for, as they were at opening."""
 
-    __table_args__ = (UniqueConstraint("consultation_id", "flat_id"),)
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "flat_id"),
+        # The roll room by room (the evidence pages through it by keyset, a range of this index per page).
+        Index("ix_roll_entry_order", "consultation_id", "building_id", "unit_id", "flat_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
     flat_id: Mapped[int] = mapped_column(ForeignKey("flat.id"), index=True)  # a resident's consultations

@@ -30,7 +30,7 @@ from app.services.thumbnails import insert_ignore, make_thumbnail
 BEIJING = timezone(timedelta(hours=8), "北京时间")
 CHANNELS = {"online": "线上签署", "paper": "纸质表决票"}
 STATUSES_ZH = {**STATUS_NAMES, "late": "纸质票在截止后才确认，未计入"}
-BATCH = 500  # ballots read per statement
+BATCH = 500  # roll flats per page (their ballots read in one statement)
 THUMB_READ = 10  # blobs read per statement when their thumbnails are made at export (photos up to 3 MB)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_MIME = "application/pdf"
@@ -198,31 +198,44 @@ def ballot_count(c):
     return count, upto or 0
 
 
+def _after(key):
+    """Roll entries after `key` (building, unit, flat) in room order, written out so that the database
+    reads it as a range of ix_roll_entry_order (MariaDB uses only the index's first column for a row
+    comparison, and would scan the roll from its start for every page)."""
+    building, unit, flat = key
+    return (RollEntry.building_id > building) | ((RollEntry.building_id == building) & (
+        (RollEntry.unit_id > unit) | ((RollEntry.unit_id == unit) & (RollEntry.flat_id > flat))))
+
+
 def evidence_batches(c, upto=None, batch=None):
     """Every ballot of the consultation up to ballot id `upto`, room by room and oldest first, as
-    lists of plain dicts, `batch` at a time: each batch is one keyset-paged statement (the ballot, its
-    room, its blob's recorded hash; never the image), one for the staff names, one for the owners'
-    and one for the thumbnails, whatever the batch's size."""
+    lists of plain dicts: the roll is paged `batch` flats at a time by keyset (a range of an index:
+    each page costs the same however far into the roll it is), and each page's ballots are read in
+    one statement (the ballot, its room, its blob's recorded hash; never the image), with one more
+    for the staff names, one for the owners' and one for the thumbnails."""
     batch = batch or BATCH
     if upto is None:
         upto = ballot_count(c)[1]
     labels = {o["key"]: o["label"] for o in terms(c).options}
     key, number = None, 0
     while True:
-        query = (db.select(*_ROW)
-                 .join(RollEntry, (RollEntry.consultation_id == Ballot.consultation_id) & (RollEntry.flat_id == Ballot.flat_id))
-                 .outerjoin(Blob, Blob.id == Ballot.signature_id)
-                 .where(Ballot.consultation_id == c.id, Ballot.id <= upto))
+        page = db.select(RollEntry.building_id, RollEntry.unit_id, RollEntry.flat_id).where(RollEntry.consultation_id == c.id)
         if key is not None:
-            query = query.where(db.tuple_(*_ORDER) > db.tuple_(*[db.literal(v, col.type) for v, col in zip(key, _ORDER)]))
-        rows = db.session.execute(query.order_by(*_ORDER).limit(batch)).all()
-        if not rows:
+            page = page.where(_after(key))
+        flats = db.session.execute(page.order_by(*_ORDER[:3]).limit(batch)).all()
+        if not flats:
             return
-        last = rows[-1]
-        key = (last.building_id, last.unit_id, last.flat_id, last.created_at, last.id)
-        yield _shape(rows, labels, number, c)
-        number += len(rows)
-        if len(rows) < batch:
+        key = tuple(flats[-1])
+        rows = db.session.execute(
+            db.select(*_ROW)
+            .join(RollEntry, (RollEntry.consultation_id == Ballot.consultation_id) & (RollEntry.flat_id == Ballot.flat_id))
+            .outerjoin(Blob, Blob.id == Ballot.signature_id)
+            .where(Ballot.consultation_id == c.id, Ballot.id <= upto, Ballot.flat_id.in_([f.flat_id for f in flats]))
+            .order_by(*_ORDER)).all()
+        if rows:
+            yield _shape(rows, labels, number, c)
+            number += len(rows)
+        if len(flats) < batch:
             return
 
 
@@ -337,15 +350,13 @@ class _Images:
     it, so no image is held in memory for the length of the export."""
 
     def __init__(self, folder):
-        self.folder, self.written = folder, set()
+        self.folder = folder
 
     def path(self, row):
-        key = row["signature_key"]
-        path = os.path.join(self.folder, f"{key}.png")
-        if key not in self.written:
+        path = os.path.join(self.folder, f"{row['signature_key']}.png")
+        if not os.path.exists(path):  # the folder is the memory of what was written: no set of every key
             with open(path, "wb") as f:
                 f.write(row["signature"])
-            self.written.add(key)
         return path
 
 
@@ -391,6 +402,7 @@ def write_xlsx(c, path, scratch, progress=None):
     sheet = wb.add_worksheet("表决票")
     for i, width in enumerate((6, 18, 12, 8, 12, 20, 30, 30, 18, 68, 16)):
         sheet.set_column(i, i, width)
+    sheet.set_default_row(38)  # points: room for a 45 px image (one setting, not one per row)
     sheet.freeze_panes(1, 0)
     if count:
         sheet.autofilter(0, 0, count, len(COLUMNS) - 1)
@@ -403,7 +415,6 @@ def write_xlsx(c, path, scratch, progress=None):
     for rows in evidence_batches(c, upto):
         for row in rows:
             r += 1
-            sheet.set_row(r, 38)  # points: room for a 45 px image
             sheet.write_number(r, 0, row["no"], wrap)
             for col, value in enumerate((row["room"], row["owner"], row["choice_label"], row["channel_name"],
                                          row["recorded_at"], row["handled_by"], row["status_name"],
@@ -423,31 +434,31 @@ def write_xlsx(c, path, scratch, progress=None):
 
 # ---------------------------------------------------------------- pdf
 
-MONO_FONT_NAME = "WenQuanYiMicroHeiMono"
+MONO_FONT = "Courier"  # one of PDF's 14 standard fonts: nothing to load or embed
 
 
 def _fonts():
-    """(regular, mono): WenQuanYi Micro Hei and its monospaced face, from the same .ttc."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
+    """(regular, mono): WenQuanYi Micro Hei, embedded, for the text; Courier for what is only ASCII
+    (hashes, digests, receipt codes). The .ttc's own monospaced face would be a second parse of the
+    same 5 MB file, some 23 MB of the process for glyphs Courier has."""
+    from app.services.posters import _pdf_font
 
-    from app.services.posters import _pdf_font, find_cjk_font
-
-    regular = _pdf_font()
-    if MONO_FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(MONO_FONT_NAME, find_cjk_font(), subfontIndex=1))
-    return regular, MONO_FONT_NAME
-
-
+    return _pdf_font(), MONO_FONT
 
 
 def _streamed_document_class():
     """A ReportLab document that writes as it goes: each page's content stream is compressed when
-    the page ends and, with every image, written to the file at the next flush(); only the small
-    page dictionaries, fonts and the cross-reference wait for save(). ReportLab itself keeps every
-    object until save(), which made a 4,000-ballot PDF peak near 1 GB."""
+    the page ends and, with the page's dictionary and every image, written to the file at the next
+    flush(); only the fonts, the page tree's list of names and the cross-reference wait for save().
+    ReportLab itself keeps every object until save(), which made a 4,000-ballot PDF peak near 1 GB."""
     from reportlab import rl_config
     from reportlab.pdfbase import pdfdoc
+
+    class Written(pdfdoc.PDFObject):
+        """What stays of a page written already: its name, for the page tree's reference to it."""
+
+        def __init__(self, name):
+            setattr(self, "__InternalName__", name)
 
     class StreamedDocument(pdfdoc.PDFDocument):
         def stream_to(self, out):
@@ -455,6 +466,7 @@ def _streamed_document_class():
             self._written = set()
             self._stubs = {}
             self._flushed = 0
+            self._pages_flushed = 0
             self._pos = 0
             self._write(pdfdoc.PDFFile(self._pdfVersion).strings[0])
 
@@ -472,11 +484,16 @@ def _streamed_document_class():
             self.Reference(stream)
 
         def flush(self):
-            """Write the finished images and page streams registered since the last flush."""
+            """Write the pages (dictionary and stream) and images registered since the last flush:
+            called after showPage(), when every page registered is finished."""
             for number in range(self._flushed + 1, self.objectcounter + 1):
                 name = self.numberToId[number]
                 obj = self.idToObject[name]
-                if isinstance(obj, (pdfdoc.PDFImageXObject, pdfdoc.PDFStream)):
+                if isinstance(obj, pdfdoc.PDFPage):
+                    self.idToOffset[name] = self._write(pdfdoc.PDFIndirectObject(name, obj).format(self))
+                    self._written.add(name)
+                    self.idToObject[name] = Written(name)  # the page tree refers to it by name
+                elif isinstance(obj, (pdfdoc.PDFImageXObject, pdfdoc.PDFStream)):
                     self.idToOffset[name] = self._write(pdfdoc.PDFIndirectObject(name, obj).format(self))
                     self._written.add(name)
                     # The page dictionary still refers to its stream object (by name, when it is
@@ -486,6 +503,10 @@ def _streamed_document_class():
                     size = (getattr(obj, "width", 0), getattr(obj, "height", 0))
                     self.idToObject[name] = self._stubs.setdefault(size, SimpleNamespace(width=size[0], height=size[1]))
             self._flushed = self.objectcounter
+            pages = self.Pages.pages
+            for i in range(self._pages_flushed, len(pages)):
+                pages[i] = self.idToObject[getattr(pages[i], "__InternalName__")]
+            self._pages_flushed = len(pages)
 
         def format(self):
             """PDFDocument.format, writing to the file: objects not written yet, the xref and the trailer."""
@@ -528,11 +549,11 @@ def write_pdf(c, out, scratch, progress=None):
     from reportlab.platypus import Image as PDFImage
     from xml.sax.saxutils import escape
 
-    font, mono = _fonts()
     tally = tally_for(c)
     header = evidence_header(c, tally)
     count, upto = ballot_count(c)
     total_work = 2 * count
+    font, mono = _fonts()  # after the live tally (an open consultation's), whose memory its parse reuses
 
     base = ParagraphStyle("base", fontName=font, fontSize=8, leading=10.5, wordWrap="CJK")
     title_style = ParagraphStyle("title", parent=base, fontSize=15, leading=20, spaceAfter=2)

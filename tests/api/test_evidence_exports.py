@@ -18,10 +18,10 @@ from tests.api.test_evidence import SIG, ballot_sheet, label, resident, workbook
 
 @pytest.fixture()
 def jobs(app, monkeypatch):
-    """Exports of more than 3 ballots are jobs, run by the test (exports.run), 2 ballots a batch."""
+    """Exports of more than 3 ballots are jobs, run by the test (exports.run), a flat of the roll a batch."""
     monkeypatch.setitem(app.config, "EVIDENCE_INLINE_MAX", 3)
     monkeypatch.setitem(app.config, "JOB_RUNNER", "none")
-    monkeypatch.setattr(evidence, "BATCH", 2)
+    monkeypatch.setattr(evidence, "BATCH", 1)
 
 
 def ask(client, login, c, ext, who="committee"):
@@ -64,12 +64,29 @@ def test_a_large_export_is_a_job_polled_with_progress_to_its_file(client, login,
     assert exports.run(job["id"]) is None  # a job runs once
 
 
-def test_the_worker_thread_builds_the_job_while_the_client_polls(client, login, world, app, monkeypatch):
-    """JOB_RUNNER=thread (the default): the job is built by a thread of the process, not in the
-    request; polling sees it done within seconds."""
+@pytest.mark.parametrize("runner", ["process", "thread"])
+def test_the_job_is_built_away_from_the_request_while_the_client_polls(client, login, world, app, monkeypatch, runner):
+    """JOB_RUNNER=process (the default): the job is built by a process of its own (python -m
+    app.jobrunner export <id>, which exits 0); JOB_RUNNER=thread: by a thread of this process. Not in
+    the request either way; polling sees it done within seconds."""
+    from app.services import background
+
     monkeypatch.setitem(app.config, "EVIDENCE_INLINE_MAX", 3)
+    if runner == "thread":
+        monkeypatch.setitem(app.config, "JOB_RUNNER", "thread")
+    else:
+        assert app.config.get("JOB_RUNNER", "process") == "process"
+    started = []
+    start = background.start
+    monkeypatch.setattr(background, "start", lambda *a: started.append(start(*a)) or started[-1])
     resp = ask(client, login, world["c"], "pdf")
     assert resp.status_code == 202
+    (worker,) = started
+    if runner == "process":
+        assert worker.args[1:] == ["-m", "app.jobrunner", "export", str(resp.json["data"]["id"])], worker.args
+        assert worker.wait(60) == 0
+    else:
+        assert worker.name == f"export-job-{resp.json['data']['id']}"
     headers, deadline = login("committee"), time.monotonic() + 60
     while True:
         state = client.get(resp.json["data"]["url"], headers=headers).json["data"]

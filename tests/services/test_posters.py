@@ -101,7 +101,11 @@ def pdf_pages_text(pdf):
             if m.group(1):
                 font = m.group(1)
             else:
-                text.append("".join(cmaps[font].get(b, "\ufffd") for b in pdf_string(m.group(2))))
+                raw = pdf_string(m.group(2))
+                if font in cmaps:  # an embedded subset: its codes mapped by its ToUnicode CMap
+                    text.append("".join(cmaps[font].get(b, "\ufffd") for b in raw))
+                else:  # a standard font (Courier for hashes): WinAnsi, i.e. cp1252
+                    text.append(bytes(raw).decode("cp1252", "replace"))
         pages.append("\n".join(text))
     return pages
 
