@@ -1,13 +1,13 @@
 """The 共建 application factory."""
 import os
 
-from apiflask import APIFlask
-
 from config import INSTANCE_DIR, get_config
 
 
 def create_app(config=None):
     """Build an application for a config name ("development", "testing", ...) or class."""
+    from apiflask import APIFlask
+
     app = APIFlask(
         __name__,
         title="共建 API",
@@ -17,6 +17,7 @@ def create_app(config=None):
     )
     cfg = get_config(config) if config is None or isinstance(config, str) else config
     app.config.from_object(cfg)
+    app.config["CONFIG_CLASS"] = cfg  # a job's process (app/services/background.py) is given its name
     app.json.ensure_ascii = False  # Chinese stays readable in every answer and in curl
     check_settings(app, cfg)
     os.makedirs(INSTANCE_DIR, exist_ok=True)
@@ -25,6 +26,21 @@ def create_app(config=None):
     register_console(app, cfg)
     register_errorhandlers(app)
     register_commands(app)
+    return app
+
+
+def job_app(config=None):
+    """An application for a background job's own process (app/jobrunner.py): the settings and the
+    database, and nothing a job does not use (no API, console, CLI, migrations or WeChat client
+    until a job asks for one), so that the process is as small as the job lets it be."""
+    from flask import Flask
+
+    app = Flask(__name__)
+    cfg = get_config(config) if config is None or isinstance(config, str) else config
+    app.config.from_object(cfg)
+    app.config["CONFIG_CLASS"] = cfg  # a job's process (app/services/background.py) is given its name
+    check_settings(app, cfg)
+    _bind_database(app)
     return app
 
 
@@ -43,14 +59,23 @@ def check_settings(app, cfg):
 
 def register_extensions(app):
     """Bind the database and migrations to this application."""
-    from app.extensions import db, migrate
+    from flask_migrate import Migrate
+
+    from app.extensions import db
+
+    _bind_database(app)
+    Migrate(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+            render_as_batch=True, compare_type=True)
+
+
+def _bind_database(app):
+    from app.extensions import db
     from app import models  # noqa: F401  (every table is known to metadata and to Alembic)
 
     db.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine)
         _reset_only_open_transactions(db.engine)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
 
 
 def register_blueprints(app):

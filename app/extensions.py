@@ -1,5 +1,5 @@
-"""Flask extensions, created unbound so that tests can build many applications."""
-from flask_migrate import Migrate
+"""Flask extensions, created unbound so that tests can build many applications (Flask-Migrate is
+made by create_app: a job's process does without Alembic)."""
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -21,7 +21,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(render_as_batch=True, compare_type=True)
 
 
 def written(model, ident, **values):

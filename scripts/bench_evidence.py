@@ -14,8 +14,9 @@ first superseded), 3% of flats on paper instead (entered and confirmed by two gr
 owner signs with a hand of their own: --distinct (default 1.0) is the share of ballots whose
 signature image differs from every other's; the rest reuse one of 50 common images.
 
-Each export runs in a fresh child process (python this-script --child ...): the app is created, the
-file written to a temporary file by the service the API and the export jobs call
+Each export runs in a fresh child process (python this-script --child ...), made as a job's process
+is (app.job_app, what `python -m app.jobrunner export <id>` runs a large export in): the file is
+written to a temporary file by the service the API and the export jobs call
 (app.services.exports.build), and the child prints the wall time, its CPU time, the statements sent,
 its peak resident memory (VmHWM: the whole process, interpreter, app, libraries and the export,
 which is what the goal is about) and, with --tracemalloc, the Python heap's peak (tracemalloc; it
@@ -67,15 +68,17 @@ def peak_rss_mb():
         return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 
 
-def app_for(url):
-    from app import create_app
+def app_for(url, job=False):
+    """The whole application (seeding), or, job=True, the one a job's process makes (app.jobrunner:
+    app.job_app), which is what builds a large export in production (JOB_RUNNER=process)."""
+    from app import create_app, job_app
     from config import TestingConfig
 
     class Bench(TestingConfig):
         SQLALCHEMY_DATABASE_URI = url
         TESTING = False
 
-    return create_app(Bench)
+    return (job_app if job else create_app)(Bench)
 
 
 def signature(rnd):
@@ -183,7 +186,7 @@ def child(args):
         tracemalloc.start()
     from sqlalchemy import event
 
-    app = app_for(args.database_url)
+    app = app_for(args.database_url, job=True)
     from app.extensions import db
     from app.models import Consultation
     from app.services import exports
@@ -192,10 +195,6 @@ def child(args):
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
         c = db.session.get(Consultation, args.consultation)
-        if args.format == "pdf":
-            from app.services.evidence import _fonts
-
-            _fonts()  # loaded once per process (a web worker keeps them)
         before = rss_mb()
         scratch = tempfile.mkdtemp(prefix="bench-evidence-")
         path = os.path.join(scratch, f"evidence.{args.format}")
@@ -287,7 +286,7 @@ def main():
             memory_ok = r["max_rss_mb"] < MEMORY_GOAL_MB
             line = (f"{fmt:4} {ballots:6d} ballots: {r['seconds']:6.2f} s (CPU {r['cpu']:.2f} s, {r['statements']} statements), "
                     f"{r['bytes'] / 2**20:6.1f} MB file, peak RSS {r['max_rss_mb']:.0f} MB "
-                    f"(app{' and fonts' if fmt == 'pdf' else ''} loaded: {r['before_mb']:.0f} MB, the export +{r['max_rss_mb'] - r['before_mb']:.0f} MB) "
+                    f"(job process loaded: {r['before_mb']:.0f} MB, the export +{r['max_rss_mb'] - r['before_mb']:.0f} MB) "
                     f"(goal {MEMORY_GOAL_MB} MB: {verdict(memory_ok)})")
             if "python_peak_mb" in r:
                 line += f", Python heap peak {r['python_peak_mb']:.1f} MB (tracemalloc)"

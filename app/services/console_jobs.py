@@ -1,6 +1,6 @@
-"""The staff console's long work as jobs run by a worker thread (app/services/background.py), so
-that it never holds a web worker: a roster sheet checked or imported (thousands of rows), a
-compound's posters drawn (a WeChat code fetched per building). The page answers at once with the
+"""The staff console's long work as jobs run away from the request (app/services/background.py: in
+a process of its own by default), so that it never holds a web worker: a roster sheet checked or
+imported (thousands of rows), a compound's posters drawn (a WeChat code fetched per building). The page answers at once with the
 job and polls it until it shows the outcome: the report or every error by row and column, or the
 file to download.
 
@@ -54,7 +54,7 @@ def _create(user, compound, kind, filename, data=None, params=None, total=None):
     db.session.add(job)
     db.session.commit()
     log.info("console job %s: %s of compound %s for user %s", job.id, kind, compound.id, user.id)
-    background.start(f"console-job-{job.id}", run, job.id)
+    background.start("console", job.id)
     return job
 
 

@@ -128,9 +128,9 @@ def _forget_old():
 
 
 def start(job_id):
-    """Run the job in a worker thread of this process (app/services/background.py: JOB_RUNNER=none
-    leaves it queued for whoever calls run(), as the tests do)."""
-    background.start(f"export-{job_id}", run, job_id)
+    """Run the job away from the request: in a process of its own (app/services/background.py;
+    JOB_RUNNER=none leaves it queued for whoever calls run(), as the tests do)."""
+    background.start("export", job_id)
 
 
 class _Abandoned(Exception):

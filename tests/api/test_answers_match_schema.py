@@ -98,11 +98,16 @@ def _export_job(app, check, cid, staff):
     """A large export (the inline limit set to 0): 202 with the job, the job polled, run, and its file."""
     from app.services import exports
 
+    before = {key: app.config.get(key) for key in ("EVIDENCE_INLINE_MAX", "JOB_RUNNER")}
     app.config.update(EVIDENCE_INLINE_MAX=0, JOB_RUNNER="none")
     try:
         job = check("get", f"/api/v1/consultations/{cid}/evidence.xlsx", status=202, headers=staff)["data"]
     finally:
-        app.config.update(EVIDENCE_INLINE_MAX=exports.INLINE_MAX, JOB_RUNNER="thread")
+        for key, value in before.items():  # as it was (an unset key stays unset: the default)
+            if value is None:
+                app.config.pop(key, None)
+            else:
+                app.config[key] = value
     assert check("get", job["url"], headers=staff)["data"]["status"] == "queued"
     assert exports.run(job["id"]) == "done"
     done = check("get", job["url"], headers=staff)["data"]

@@ -22,13 +22,17 @@ GOOD = ("楼栋,单元,房号,楼层,面积,面积来源,业主姓名,业主电�
 @pytest.fixture()
 def office(app, client):
     """A community officer signed in to the console (CSRF token in hand); jobs stay queued until run."""
+    before = app.config.get("JOB_RUNNER")
     app.config["JOB_RUNNER"] = "none"
     comp = factories.compound(buildings=(("1栋", 1, 1, 1),))
     factories.staff("rj-office", "community_staff", "community", comp.community_id)
     factories.staff("rj-other", "community_staff", "community", comp.community_id)
     _db.session.commit()
     yield comp
-    app.config["JOB_RUNNER"] = "thread"
+    if before is None:
+        app.config.pop("JOB_RUNNER", None)
+    else:
+        app.config["JOB_RUNNER"] = before
 
 
 def sign_in(client, name):
