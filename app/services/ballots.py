@@ -301,8 +301,9 @@ def sign(signer, consultation_id, flat_id, choice, signature, idempotency_key=No
     Idempotency-Key already used with the same request, the Ballot recorded then."""
     raw = image_bytes(signature, SIGNATURE_MAX_BYTES, "签名")
     digest = hashlib.sha256(raw).hexdigest()
-    # A PNG, or a 422 below: the stored copy looked up as image/png (the one mimetype that can pass)
-    row, user_id = _sign_checks(signer, consultation_id, flat_id, idempotency_key, digest, Image.MIME["PNG"])
+    # A PNG, or a 422 below: the stored copy looked up as image/png (the one mimetype that can pass;
+    # a literal: PIL's Image.MIME is empty in a fresh worker until an image has been opened)
+    row, user_id = _sign_checks(signer, consultation_id, flat_id, idempotency_key, digest, "image/png")
     mimetype = image_mimetype(raw, ("PNG",), "签名")  # a signed-in caller's image errors come first, as before
     proxy = None
     if row is not None and row.person_key is not None and not (

@@ -166,3 +166,23 @@ def test_only_the_sign_route_is_deferred(app):
 def _deferred_view(view):
     """Is view wrapped by auth_deferred (which marks its wrapper; functools.wraps carries the mark out)?"""
     return getattr(view, "auth_deferred", False) is True
+
+
+def test_signing_works_in_a_fresh_worker(client, scene, monkeypatch):
+    """PIL's Image.MIME is empty in a fresh process until an image is opened (a gunicorn worker's
+    first ballot): the checks, made before the image is decoded, must not read it."""
+    from PIL import Image
+
+    opened = []
+    real_open = Image.open
+
+    class Fresh(dict):
+        def __getitem__(self, key):
+            if not opened:
+                raise KeyError(key)
+            return {"PNG": "image/png", "JPEG": "image/jpeg"}[key]
+
+    monkeypatch.setattr(Image, "MIME", Fresh())
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(1) or real_open(*a, **k))
+    resp = post(client, scene["owner"], scene["c"].id, {"flat_id": scene["one"].id, "choice": "abstain", "signature": SIG})
+    assert resp.status_code == 201, resp.json
