@@ -91,8 +91,80 @@ def _verify(token):
     return user_id_for_token(token)
 
 
+# ---------------------------------------------------------------- a route that checks its token itself
+
+from functools import wraps  # noqa: E402
+
+from apiflask.scaffold import _annotate  # noqa: E402
+
+_deferred = HTTPTokenAuth(scheme="Bearer")
+
+
+@_deferred.verify_token
+def _pending(token):
+    from app.services.auth import PendingSession
+
+    return PendingSession(token)  # a token is there (a missing one is the usual 401); checked later
+
+
+def auth_deferred(view):
+    """In place of @bp.auth_required(auth), for one hot route (signing a ballot, issue 13): the route's
+    first statement reads the session by its token hash along with its other checks, so the token
+    costs no round trip of its own. The route gets the request's auth.PendingSession (pending_session())
+    and settles it from that statement; it has no user id until then.
+
+    Every other outcome sees the token checked first: a missing token is refused before the view (as
+    for every route); an error raised before the session was settled (validation, a bad image, a 404,
+    a 409, anything) becomes the same 401 when the token opens no live session, by a lookup of its
+    own, and is raised as it was otherwise; an answer returned without settling is checked the same
+    way. Only a route decorated so is deferred: every other route's `auth` looks the token up before
+    its view runs. The OpenAPI document describes the route as any other under `auth`."""
+
+    @wraps(view)
+    def settling(*args, **kwargs):
+        from app.extensions import db
+        from app.services.auth import SessionRefused
+
+        pending = _deferred.current_user
+        try:
+            answer = view(*args, **kwargs)
+        except SessionRefused:
+            return _refused()
+        except Exception:
+            if not pending.settled:
+                db.session.rollback()  # nothing was written in the name of an unchecked token
+                if not pending.look_up():
+                    return _refused()
+            raise
+        if not pending.settled and not pending.look_up():
+            return _refused()
+        return answer
+
+    settling.auth_deferred = True  # the mark tests/api/test_ballot_token.py finds the deferred routes by
+    _annotate(settling, auth=auth, roles=[])  # documented as every route under `auth`
+    return _deferred.login_required(settling)
+
+
+def _refused():
+    """The 401 flask_httpauth gives a request whose token opens no session."""
+    from app.extensions import db
+
+    db.session.rollback()
+    return _deferred.auth_error_callback(401)
+
+
+def pending_session():
+    """The request's token under auth_deferred, to be settled by the route's statement."""
+    return _deferred.current_user
+
+
 def current_user_id():
-    return auth.current_user
+    """The signed-in user's id; under auth_deferred, once the route has settled the session (asking
+    before raises: nothing is done in the name of an unchecked token)."""
+    user = auth.current_user
+    from app.services.auth import PendingSession
+
+    return user.user_id if isinstance(user, PendingSession) else user
 
 
 def current_user():
@@ -100,7 +172,7 @@ def current_user():
     from app.extensions import db
     from app.models import User
 
-    user_id = auth.current_user
+    user_id = current_user_id()
     return db.session.get(User, user_id) if user_id is not None else None
 
 

@@ -4,7 +4,7 @@ from flask import Response, request
 from sqlalchemy.exc import IntegrityError
 
 from app.api import outputs as out
-from app.api.common import auth, current_user, current_user_id, ok
+from app.api.common import auth, auth_deferred, current_user, current_user_id, ok, pending_session
 from app.api.outputs import answer
 from app.errors import ApiError
 from app.api.schemas import BallotIn, ConsultationIn, FlatQuery, PaperBallotIn
@@ -197,22 +197,22 @@ def publish(consultation_id):
 
 
 @bp.post("/consultations/<int:consultation_id>/ballots")
-@bp.auth_required(auth)
+@auth_deferred  # the token is read by the checks' statement: no round trip of its own (issue 13)
 @bp.input(BallotIn, arg_name="body")
 @bp.doc(responses=answer(out.SignReceipt, status=201))
 def sign(consultation_id, body):
     """An owner signs: choice and handwritten signature (PNG, base64). Accepts Idempotency-Key."""
     key = idempotency_key()
-    user_id = current_user_id()
+    signer = pending_session()  # settled by ballot_service.sign's first statement
     try:
-        ballot = ballot_service.sign(user_id, consultation_id, body["flat_id"], body["choice"], body["signature"], key)
+        ballot = ballot_service.sign(signer, consultation_id, body["flat_id"], body["choice"], body["signature"], key)
         answer = _sign_answer(ballot)  # before the commit, which would expire it (one SELECT more)
         db.session.commit()
     except IntegrityError:
         # The same Idempotency-Key raced itself: the one that landed is the answer.
         db.session.rollback()
         ballot = ballot_service.by_idempotency_key(consultation_id, key) if key else None
-        if ballot is None or ballot.user_id != user_id:
+        if ballot is None or ballot.user_id != signer.user_id:
             raise
         answer = _sign_answer(ballot)
     if answer["status"] == "conflict":

@@ -67,14 +67,65 @@ _SESSION = (
 )
 
 
+def live(user_id, expires_at):
+    """The user id of a session read as (user id, expiry), when it is live now; None for no session
+    (None, None) or one past its expiry. The one rule for every way a session is read."""
+    if user_id is None or expires_at is None or expires_at <= utcnow():
+        return None
+    return user_id
+
+
 def user_id_for_token(token):
     """The id of the user of a live session, or None."""
     if not token:
         return None
     row = db.session.connection().execute(_SESSION, {"token_hash": _hash(token)}).first()
-    if row is None or row.expires_at <= utcnow():
-        return None
-    return row.user_id
+    return live(*row) if row is not None else None
+
+
+class SessionRefused(Exception):
+    """Raised by PendingSession.settle for a token that opens no live session: the route's
+    app.api.common.auth_deferred answers it with the 401 every route gives."""
+
+
+class PendingSession:
+    """The bearer token of a request to a route under app.api.common.auth_deferred (the sign route,
+    issue 13), not checked yet: the route's own first statement reads the session by token_hash, in the
+    same round trip as its other checks, and settles it. Until settled it has no user id: asking for
+    one raises, so nothing can be done in the name of an unchecked token."""
+
+    __slots__ = ("token", "_user_id")
+
+    def __init__(self, token):
+        self.token, self._user_id = token, None
+
+    @property
+    def token_hash(self):
+        return _hash(self.token)
+
+    @property
+    def settled(self):
+        return self._user_id is not None
+
+    @property
+    def user_id(self):
+        if self._user_id is None:
+            raise RuntimeError("the session of this request was not checked (PendingSession.settle)")
+        return self._user_id
+
+    def settle(self, user_id, expires_at):
+        """The session as the route's statement read it (None, None: no such token): its user id,
+        or SessionRefused (a 401) when it is not live."""
+        self._user_id = live(user_id, expires_at)
+        if self._user_id is None:
+            raise SessionRefused()
+        return self._user_id
+
+    def look_up(self):
+        """Settle by a lookup of its own (an error path, before the route's statement settled it):
+        is the session live?"""
+        self._user_id = user_id_for_token(self.token)
+        return self._user_id is not None
 
 
 def logout(user_id, token, everywhere=False):

@@ -13,10 +13,11 @@ from sqlalchemy import bindparam as param
 
 from app.errors import ApiError
 from app.extensions import db, written
-from app.models import AuditEntry, Ballot, Binding, Blob, Consultation, RollEntry, VoteSlot
+from app.models import AuditEntry, AuthSession, Ballot, Binding, Blob, Consultation, RollEntry, VoteSlot
 from app.models.consultations import slot_chain
 from app.models.places import utcnow
 from app.services import audit, scopes
+from app.services.auth import PendingSession
 from app.services.consultations import (_begin_immediate_on_sqlite, chain_name, is_accepting, lock, speaks_for, terms,
                                         terms_from, visible_building_ids)
 from app.services.thumbnails import store_thumbnail  # issue 13: evidence thumbnails made once
@@ -36,6 +37,13 @@ STATUS_NAMES = {
 
 def decode_image(data, kinds, max_bytes, what):
     """Base64 (or a data: URL) → validated image bytes and mimetype; raises 422 in Chinese."""
+    raw = image_bytes(data, max_bytes, what)
+    return raw, image_mimetype(raw, kinds, what)
+
+
+def image_bytes(data, max_bytes, what):
+    """The first half of decode_image: the bytes of base64 (or a data: URL), within max_bytes; no
+    image decoding yet."""
     if not isinstance(data, str) or not data:
         raise ApiError(422, "validation_error", f"缺少{what}", {what: ["必填项"]})
     if data.startswith("data:"):
@@ -48,6 +56,12 @@ def decode_image(data, kinds, max_bytes, what):
         raise ApiError(422, "validation_error", f"{what}不是有效的 base64 数据", {what: ["格式无效"]})
     if len(raw) > max_bytes:
         raise ApiError(413, "too_large", f"{what}过大（不超过 {max_bytes // 1024} KB）")
+    return raw
+
+
+def image_mimetype(raw, kinds, what):
+    """The second half of decode_image: the image decoded and verified (one of kinds, a sensible
+    size); its mimetype."""
     try:
         image = Image.open(io.BytesIO(raw))
         image.verify()
@@ -58,11 +72,20 @@ def decode_image(data, kinds, max_bytes, what):
     width, height = image.size
     if not (20 <= width <= 4000 and 20 <= height <= 4000):
         raise ApiError(422, "validation_error", f"{what}尺寸不合适", {what: [f"{width}×{height}"]})
-    return raw, Image.MIME[image.format]
+    return Image.MIME[image.format]
+
+
+_RECEIPTS = len(RECEIPT_ALPHABET) ** 12
 
 
 def _receipt():
-    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+    """12 characters, each uniform and independent (as 12 secrets.choice, in one call to the system's
+    randomness, not twelve): the digits of a uniform number below 31**12."""
+    n, chars = secrets.randbelow(_RECEIPTS), []
+    for _ in range(12):
+        n, digit = divmod(n, len(RECEIPT_ALPHABET))
+        chars.append(RECEIPT_ALPHABET[digit])
+    return "".join(chars)
 
 
 def content(ballot):
@@ -114,6 +137,7 @@ def by_idempotency_key(consultation_id, key):
 _ballot, _binding, _blob, _roll, _slot_t = (Ballot.__table__, Binding.__table__, Blob.__table__,
                                             RollEntry.__table__, VoteSlot.__table__)
 _consultation, _freeze = Consultation.__table__, AuditEntry.__table__.alias("freeze")
+_session = AuthSession.__table__
 _replay = _ballot.alias("replay")
 
 
@@ -141,23 +165,45 @@ def store_image(raw, mimetype, digest=None, found=NOT_LOOKED_UP):
     return execute(_INSERT_BLOB, {"sha256": digest, "mimetype": mimetype, "data": raw}).inserted_primary_key[0]
 
 
-def _checks_statement(with_replay):
+# The roll-freeze entry as the text its keyed hash covers (audit.entry_hash: its fields joined by "|"),
+# joined by the database: one column, not seven (a column costs a field descriptor per execution).
+_BAR = db.literal_column("'|'", db.String)
+_FREEZE_TEXT = (_freeze.c.chain + _BAR + db.cast(_freeze.c.seq, db.String) + _BAR + _freeze.c.kind + _BAR
+                + _freeze.c.subject_type + _BAR + db.cast(_freeze.c.subject_id, db.String) + _BAR + _freeze.c.payload
+                + _BAR + _freeze.c.prev_hash).label("freeze_text")
+
+
+def _checks_statement(with_replay, by_token):
     """What sign() checks, in one statement: the consultation row under the shared lock (only the
     columns the checks read), its roll-freeze entry (the frozen deadline and options), the caller's
-    binding to the flat (any relation), the roll entry and, with_replay, a ballot already recorded
-    under the Idempotency-Key."""
+    binding to the flat (any relation), the roll entry, the signature image if stored already and,
+    with_replay, a ballot already recorded under the Idempotency-Key.
+
+    by_token: the caller is the session of a token (the sign route, under auth_deferred): the
+    statement starts from the session row found by the token's hash (its user and expiry: no row, no
+    session) and the binding is the session user's; the consultation's columns are NULL when there is
+    no such consultation. Otherwise the caller is the user_id given and there is no row without the
+    consultation."""
+    columns = [_consultation.c.status, _consultation.c.options, _FREEZE_TEXT, _freeze.c.hash.label("freeze_hash"),
+               _binding.c.id.label("binding_id"), _binding.c.relation, _binding.c.owner_id, _binding.c.level,
+               _roll.c.person_key]
+    if by_token:
+        query = (db.select(_session.c.user_id.label("session_user_id"), _session.c.expires_at.label("session_expires_at"),
+                           *columns)
+                 .select_from(_session)
+                 .outerjoin(_consultation, _consultation.c.id == param("consultation_id")))
+        user_id = _session.c.user_id
+    else:
+        query = db.select(*columns).select_from(_consultation)
+        user_id = param("user_id")
     query = (
-        db.select(_consultation.c.status, _consultation.c.options,
-                  *[c.label(f"freeze_{c.name}") for c in _freeze.c if c.name not in ("id", "created_at")],
-                  _binding.c.id.label("binding_id"), _binding.c.relation, _binding.c.owner_id, _binding.c.level,
-                  _roll.c.person_key)
-        .select_from(_consultation)
+        query
         .outerjoin(_freeze, db.and_(_freeze.c.chain == param("chain"), _freeze.c.seq == 1,
                                     _freeze.c.subject_id == _consultation.c.id))
         .outerjoin(_roll, db.and_(_roll.c.consultation_id == _consultation.c.id, _roll.c.flat_id == param("flat_id")))
         # coalesce(roll's flat, the flat asked for) is the flat asked for; written so, the join names
         # a table it hangs from (no cartesian product for SQLAlchemy's linter to warn of)
-        .outerjoin(_binding, db.and_(_binding.c.user_id == param("user_id"),
+        .outerjoin(_binding, db.and_(_binding.c.user_id == user_id,
                                      _binding.c.flat_id == db.func.coalesce(_roll.c.flat_id, param("flat_id")),
                                      _binding.c.status == "approved"))
     )
@@ -166,10 +212,14 @@ def _checks_statement(with_replay):
     if with_replay:
         query = query.add_columns(_replay.c.id.label("replay_id")).outerjoin(
             _replay, db.and_(_replay.c.consultation_id == _consultation.c.id, _replay.c.idempotency_key == param("key")))
-    return query.where(_consultation.c.id == param("consultation_id")).limit(1).with_for_update(read=True)
+    if by_token:
+        query = query.where(_session.c.token_hash == param("token_hash"))
+    else:
+        query = query.where(_consultation.c.id == param("consultation_id"))
+    return query.limit(1).with_for_update(read=True)
 
 
-_CHECKS = {False: _checks_statement(False), True: _checks_statement(True)}
+_CHECKS = {(replay, by_token): _checks_statement(replay, by_token) for replay in (False, True) for by_token in (False, True)}
 # The person's vote slot, locked, with the channel of the ballot that counts now and the head of
 # the person's chain.
 _SLOT = (
@@ -194,28 +244,44 @@ _ROLL_PERSON = db.select(_roll.c.person_key).where(_roll.c.consultation_id == pa
                                                     _roll.c.flat_id == param("flat_id"))
 
 
-def _sign_checks(user_id, consultation_id, flat_id, idempotency_key, digest, mimetype):
-    """The checks' row (see _checks_statement); None when there is no such consultation."""
+def _sign_checks(signer, consultation_id, flat_id, idempotency_key, digest, mimetype):
+    """The checks' row (see _checks_statement), the signer's session settled from it when the signer is
+    a PendingSession (SessionRefused, a 401, when the token opens no live session); None when there is
+    no such consultation. Returns (the row, the signer's user id)."""
     _begin_immediate_on_sqlite()
-    return db.session.execute(_CHECKS[bool(idempotency_key)], {
-        "user_id": user_id, "flat_id": flat_id, "consultation_id": consultation_id, "key": idempotency_key,
+    by_token = isinstance(signer, PendingSession)
+    row = db.session.execute(_CHECKS[bool(idempotency_key), by_token], {
+        "consultation_id": consultation_id, "flat_id": flat_id, "key": idempotency_key,
         "chain": chain_name(consultation_id), "sha256": digest, "mimetype": mimetype,
+        **({"token_hash": signer.token_hash} if by_token else {"user_id": signer}),
     }).first()
+    if not by_token:
+        return row, signer
+    user_id = signer.settle(*(row[:2] if row is not None else (None, None)))
+    return (row if row.status is not None else None), user_id
 
 
 def _frozen(row):
-    """The terms in the checks' row (its freeze_* columns), checked against the entry's keyed hash."""
+    """The terms in the checks' row (the freeze entry's hashed text and hash), checked against the
+    entry's keyed hash: terms_from checks the entry the text splits into, whose fields join back into
+    the very text the database gave (audit.entry_hash joins them with "|" as _FREEZE_TEXT does)."""
     if row.status == "draft":
         raise ApiError(409, "not_open", "征询尚未开始")
     entry = None
-    if row.freeze_chain is not None:
-        entry = SimpleNamespace(**{name[len("freeze_"):]: value for name, value in row._mapping.items()
-                                   if name.startswith("freeze_")})
+    if row.freeze_text is not None:
+        # chain|seq|kind|subject_type|subject_id|payload|prev_hash: the payload may hold "|", the rest not
+        parts = row.freeze_text.split("|", 5)
+        if len(parts) == 6:
+            chain, seq, kind, subject_type, subject_id, rest = parts
+            payload, _, prev_hash = rest.rpartition("|")
+            entry = SimpleNamespace(chain=chain, seq=int(seq) if seq.isdigit() else seq, kind=kind,
+                                    subject_type=subject_type, subject_id=subject_id, payload=payload,
+                                    prev_hash=prev_hash, hash=row.freeze_hash)
     return terms_from(entry, row.options)
 
 
-def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=None):
-    """The online ballot of the owner signed in as user_id. The last online answer counts; a ballot
+def sign(signer, consultation_id, flat_id, choice, signature, idempotency_key=None):
+    """The online ballot of the signed-in owner (signer). The last online answer counts; a ballot
     already counted from the paper channel stands, and this one is kept as a conflict.
 
     The order of the checks tells a stranger nothing: a flat the caller is not bound to is a 404
@@ -227,11 +293,18 @@ def sign(user_id, consultation_id, flat_id, choice, signature, idempotency_key=N
     now and the head of the person's audit chain; the rows are written with Core statements (no
     unit of work). Nothing here is locked by every ballot of the consultation.
 
+    signer: the user id, or the request's auth.PendingSession (the sign route): its session is read
+    by the checks' statement and settled before anything else is looked at; a token that opens no
+    live session is SessionRefused (a 401) before the image is decoded or anything written.
+
     Returns the ballot as written (its columns as attributes, not an ORM object), or, for an
     Idempotency-Key already used with the same request, the Ballot recorded then."""
-    raw, mimetype = decode_image(signature, ("PNG",), SIGNATURE_MAX_BYTES, "签名")
+    raw = image_bytes(signature, SIGNATURE_MAX_BYTES, "签名")
     digest = hashlib.sha256(raw).hexdigest()
-    row = _sign_checks(user_id, consultation_id, flat_id, idempotency_key, digest, mimetype)
+    # A PNG, or a 422 below: the stored copy looked up as image/png (the one mimetype that can pass;
+    # a literal: PIL's Image.MIME is empty in a fresh worker until an image has been opened)
+    row, user_id = _sign_checks(signer, consultation_id, flat_id, idempotency_key, digest, "image/png")
+    mimetype = image_mimetype(raw, ("PNG",), "签名")  # a signed-in caller's image errors come first, as before
     proxy = None
     if row is not None and row.person_key is not None and not (
             row.binding_id is not None and row.relation == "owner" and speaks_for(row.owner_id, flat_id, row.person_key)):
