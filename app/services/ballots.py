@@ -17,7 +17,6 @@ from app.models import AuditEntry, AuthSession, Ballot, Binding, Blob, Consultat
 from app.models.consultations import slot_chain
 from app.models.places import utcnow
 from app.services import audit, scopes
-from app.services.auth import PendingSession
 from app.services.consultations import (_begin_immediate_on_sqlite, chain_name, is_accepting, lock, speaks_for, terms,
                                         terms_from, visible_building_ids)
 from app.services.thumbnails import store_thumbnail  # issue 13: evidence thumbnails made once
@@ -248,7 +247,12 @@ def _sign_checks(signer, consultation_id, flat_id, idempotency_key, digest, mime
     """The checks' row (see _checks_statement), the signer's session settled from it when the signer is
     a PendingSession (SessionRefused, a 401, when the token opens no live session); None when there is
     no such consultation. Returns (the row, the signer's user id)."""
+    # Imported here: app.services.auth brings the WeChat client, which a job's process does without.
+    from app.services.auth import PendingSession
+
     _begin_immediate_on_sqlite()
+    if isinstance(signer, PendingSession) and signer.settled:  # looked up already (SQLite)
+        signer = signer.user_id
     by_token = isinstance(signer, PendingSession)
     row = db.session.execute(_CHECKS[bool(idempotency_key), by_token], {
         "consultation_id": consultation_id, "flat_id": flat_id, "key": idempotency_key,
