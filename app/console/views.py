@@ -318,7 +318,7 @@ def _work(user):
 @committed
 def roster():
     """Upload a sheet: 检查 checks it and shows every error by row and column, writing nothing;
-    导入 writes all rows or none (app/services/roster.py). Either runs as a job in a worker thread
+    导入 writes all rows or none (app/services/roster.py). Either runs as a job in a process of its own
     (app/services/console_jobs.py): the page goes to the job, which it polls until the outcome."""
     from app.services import console_jobs
     from app.services.roster import COLUMNS

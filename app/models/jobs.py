@@ -13,7 +13,7 @@ JOB_KINDS = {"roster_check": "名册检查", "roster_import": "名册导入", "p
 
 
 class ConsoleJob(db.Model):
-    """A roster sheet checked or imported, or a compound's posters drawn, by a worker thread. `data`
+    """A roster sheet checked or imported, or a compound's posters drawn, by a job's process. `data`
     holds the uploaded sheet until the job ends (then nothing: it names owners), or the finished
     file (the posters' PDF); `outcome` the report, or every error by row and column."""
 

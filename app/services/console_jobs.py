@@ -41,7 +41,7 @@ def _expire_stale(where):
 
 
 def _create(user, compound, kind, filename, data=None, params=None, total=None):
-    """A queued job, started in a worker thread; 409 while a job of the same sort runs for the compound."""
+    """A queued job, started away from the request (background.start); 409 while a job of the same sort runs for the compound."""
     family = ("roster_check", "roster_import") if kind.startswith("roster") else (kind,)
     same = (ConsoleJob.compound_id == compound.id) & ConsoleJob.kind.in_(family)
     _expire_stale(same)

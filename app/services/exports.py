@@ -2,8 +2,8 @@
 
 - A small export (at most EVIDENCE_INLINE_MAX ballots, 1,000 by default: about 1 s for the xlsx
   and 3 s for the PDF on 2 cores) is built in the request and answered 200.
-- A larger one is an export job (202 with its URL): a worker thread of the process that took the
-  request builds it batch by batch, writing its progress (0-100) and a heartbeat after each batch;
+- A larger one is an export job (202 with its URL): a process of its own (app/services/background.py,
+  python -m app.jobrunner) builds it batch by batch, writing its progress (0-100) and a heartbeat after each batch;
   the client polls GET /export-jobs/<id> and downloads the file when it is done. A job whose
   heartbeat is older than EXPORT_STALE_SECONDS (its process stopped: a restart, a killed worker) is
   marked failed with a Chinese message when anyone looks at it, and asking for the export again
