@@ -15,7 +15,9 @@ THUMB_PX = (240, 90)  # drawn at 120 × 45 (xlsx, px) and 72 × 27 pt (PDF): sha
 
 
 def make_thumbnail(data):
-    """The signature (or paper photo) on white, fitted into THUMB_PX, as PNG bytes; None if unreadable."""
+    """The signature (or paper photo) on white, fitted into THUMB_PX, in greys (ink on paper: a third of
+    the pixels of colour, which the PDF decodes and compresses once per ballot), as PNG bytes; None if
+    unreadable."""
     try:
         image = Image.open(io.BytesIO(data))
         image.draft("RGB", THUMB_PX)  # JPEG photos decode small
@@ -33,8 +35,8 @@ def make_thumbnail(data):
     else:
         image = image.convert("RGB")
         image.thumbnail(THUMB_PX, Image.LANCZOS, reducing_gap=2.0)
-    canvas = Image.new("RGB", THUMB_PX, (255, 255, 255))
-    canvas.paste(image, ((THUMB_PX[0] - image.width) // 2, (THUMB_PX[1] - image.height) // 2))
+    canvas = Image.new("L", THUMB_PX, 255)
+    canvas.paste(image.convert("L"), ((THUMB_PX[0] - image.width) // 2, (THUMB_PX[1] - image.height) // 2))
     out = io.BytesIO()
     canvas.save(out, "PNG")
     return out.getvalue()
