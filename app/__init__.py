@@ -15,11 +15,8 @@ def create_app(config=None):
         spec_path="/api/v1/openapi.json",
         docs_path="/api/v1/docs",
     )
-    cfg = get_config(config) if config is None or isinstance(config, str) else config
-    app.config.from_object(cfg)
-    app.config["CONFIG_CLASS"] = cfg  # a job's process (app/services/background.py) is given its name
+    cfg = _configure(app, config)
     app.json.ensure_ascii = False  # Chinese stays readable in every answer and in curl
-    check_settings(app, cfg)
     os.makedirs(INSTANCE_DIR, exist_ok=True)
     register_extensions(app)
     register_blueprints(app)
@@ -36,12 +33,18 @@ def job_app(config=None):
     from flask import Flask
 
     app = Flask(__name__)
+    _configure(app, config)
+    _bind_database(app)
+    return app
+
+
+def _configure(app, config):
+    """The settings of a config name or class, checked; the class."""
     cfg = get_config(config) if config is None or isinstance(config, str) else config
     app.config.from_object(cfg)
     app.config["CONFIG_CLASS"] = cfg  # a job's process (app/services/background.py) is given its name
     check_settings(app, cfg)
-    _bind_database(app)
-    return app
+    return cfg
 
 
 class SettingsError(RuntimeError):
