@@ -36,11 +36,24 @@ def test_the_runner_refuses_what_is_not_a_job():
 
 
 def test_a_job_that_is_not_queued_is_left_alone(app, db):
-    """An id no job has (or one another runner claimed): the process claims nothing and exits 0."""
-    from app.models import ExportJob
+    """A job another runner has claimed (running), and an id no job has: the process claims nothing,
+    writes nothing and exits 0."""
+    from app.models import ExportChunk, ExportJob
+    from app.models.places import utcnow
+    from tests import factories
 
+    comp = factories.compound(buildings=(("1栋", 1, 1, 1),))
+    c = factories.consultation(("compound", comp))
+    job = ExportJob(consultation_id=c.id, format="pdf", status="running", progress=40, heartbeat_at=utcnow())
+    db.session.add(job)
+    db.session.commit()
     settings = json.dumps({"config": "testing", "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
-    out = subprocess.run([sys.executable, "-m", "app.jobrunner", "export", "987654"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120, env={**os.environ, "GONGJIAN_JOB_SETTINGS": settings})
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert db.session.scalar(db.select(db.func.count(ExportJob.id))) == 0
+    for job_id in (job.id, 987654):
+        out = subprocess.run([sys.executable, "-m", "app.jobrunner", "export", str(job_id)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "GONGJIAN_JOB_SETTINGS": settings})
+        assert out.returncode == 0, out.stderr[-2000:]
+    db.session.expire_all()
+    assert (job.status, job.progress) == ("running", 40)
+    assert db.session.scalar(db.select(db.func.count(ExportJob.id))) == 1
+    assert db.session.scalar(db.select(db.func.count(ExportChunk.job_id))) == 0
